@@ -1,0 +1,179 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# lifeboat - a plain GNU Makefile with pkg-config.
+#
+#   make                      build ./lifeboat
+#   make demo                 install what is missing, build, run the demo
+#   make check                install what is missing, build, run every test
+#   make check SANITIZE=address,undefined
+#   make DEVELOPER=1          -Werror and the strict warning set
+#   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer targets with clang and run each
+#   make lint | format-check | valgrind-check | install PREFIX=... | clean
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
+
+PKGS := libntfs-3g libnbd zlib
+
+ifdef SANITIZE
+VARIANT := san-$(subst $(comma),-,$(SANITIZE))
+else
+VARIANT := default
+endif
+comma := ,
+BUILD := build/$(VARIANT)
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Wformat=2 -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith -Wundef \
+	-Wimplicit-fallthrough -Wno-format-nonliteral -Wno-format-truncation
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Isrc -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' \
+	-MMD -MP $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lm
+ifdef SANITIZE
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRC := $(wildcard src/base/*.c src/io/*.c src/fs/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/liblifeboat.a
+BIN := $(BUILD)/lifeboat
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+.PHONY: all deps demo check check-run test-bin fuzz fuzz-build lint format format-check \
+	valgrind-check install uninstall clean bench banned
+
+all: $(BIN)
+ifeq ($(VARIANT),default)
+all: lifeboat
+lifeboat: $(BIN)
+	cp $< $@
+endif
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/%.o: %.c | banned
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+banned:
+	@scripts/check-banned.sh
+	@$(PKG_CONFIG) --exists $(PKGS) || { echo "lifeboat: missing libraries ($(PKGS)); run 'make deps' (as root) or see README.md" >&2; exit 1; }
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/harness.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/tests/unit/harness.o $(LIB) $(LIBS)
+
+$(BUILD)/replay/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(LIB) $(LIBS)
+
+$(BUILD)/helpers/%: $(BUILD)/tests/helpers/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+test-bin: $(BIN) $(UNIT_BIN) $(REPLAY_BIN) $(HELPER_BIN)
+
+# The two README commands install what they need first, then re-enter make so
+# that pkg-config sees the freshly installed libraries.
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+check:
+	@scripts/deps.sh check
+	@$(MAKE) --no-print-directory check-run
+
+check-run: test-bin
+	@LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(T)
+
+valgrind-check: test-bin
+	@VALGRIND=1 LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh unit
+
+# ---- fuzzing (clang libFuzzer) -------------------------------------------
+FUZZ_BUILD := build/fuzz
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -Isrc -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined \
+	$(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_SECONDS ?= 60
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz-build:
+	@scripts/deps.sh build fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# ---- static checks -----------------------------------------------------------
+ALL_C := $(LIB_SRC) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC) $(HELPER_SRC) tests/unit/harness.c tests/fuzz/replay.c
+ALL_H := $(wildcard src/*/*.h tests/unit/*.h)
+
+format:
+	clang-format -i $(ALL_C) $(ALL_H)
+
+format-check:
+	@scripts/deps.sh lint
+	clang-format --dry-run -Werror $(ALL_C) $(ALL_H)
+
+lint:
+	@scripts/deps.sh build lint
+	@scripts/check-banned.sh
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+		--inline-suppr --suppress=missingIncludeSystem -Isrc -D_GNU_SOURCE \
+		--suppress=unknownMacro src
+	clang-tidy --quiet $(LIB_SRC) $(CLI_SRC) -- -std=gnu11 -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
+
+# ---- install -------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lifeboat
+	install -m 644 docs/lifeboat.1 $(DESTDIR)$(PREFIX)/share/man/man1/lifeboat.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lifeboat $(DESTDIR)$(PREFIX)/share/man/man1/lifeboat.1
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	@bench/run.sh
+
+clean:
+	rm -rf build lifeboat
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * image.h - open a VM disk image, whatever its format, as a device holding
+ * the guest disk.
+ *
+ * The format is detected from content (magic bytes), never from the file
+ * name; the name is only used to catch a mismatch ("x.qcow2" that holds no
+ * qcow2 header is refused rather than read as raw). Headers lifeboat parses
+ * itself are validated before anything else looks at them.
+ *
+ *   format  detected by                      served by
+ *   raw     nothing else matched             the file itself
+ *   vhd     "conectix" footer at the end     fixed: a slice of the file (the footer is
+ *                                            out of reach); dynamic/differencing: qemu-nbd
+ *   vhdx    "vhdxfile" at 0                  qemu-nbd
+ *   qcow2   "QFI\xfb" at 0                   qemu-nbd
+ *   vmdk    "KDMV" at 0 or a text descriptor qemu-nbd
+ *   vdi     0xbeda107f at 0x40               qemu-nbd
+ *   nbd     an nbd:// or nbd+unix:// URI     libnbd
+ *
+ * A read-only image never changes: the file is opened O_RDONLY and qemu-nbd
+ * runs with --read-only.
+ */
+#ifndef LB_IO_IMAGE_H
+#define LB_IO_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io/dev.h"
+#include "io/vhd.h"
+
+enum lb_image_format {
+	LB_FMT_AUTO = 0, /* in options: detect */
+	LB_FMT_RAW,
+	LB_FMT_VHD,
+	LB_FMT_VHDX,
+	LB_FMT_QCOW2,
+	LB_FMT_VMDK,
+	LB_FMT_VDI,
+	LB_FMT_NBD,
+};
+
+struct lb_image_opts {
+	bool read_only;
+	enum lb_image_format format; /* LB_FMT_AUTO to detect */
+	const char *fault_spec;      /* NULL: use $LIFEBOAT_FAULT if set */
+};
+
+struct lb_image {
+	char *path;
+	enum lb_image_format format;
+	char subformat[32];       /* "fixed", "dynamic", "v3", "monolithicSparse", ... */
+	struct lb_dev *disk;      /* the guest disk; owned */
+	bool read_only;
+	uint64_t file_size;       /* bytes of the container file (0 for NBD URIs) */
+	uint64_t file_allocated;  /* bytes it occupies on the host */
+	char backing_file[1024];  /* qcow2/VHD parent, if any */
+	struct lb_vhd_footer vhd; /* valid when format == LB_FMT_VHD */
+	char note[256];           /* a warning for the user, or "" */
+};
+
+/*
+ * Open @path (or an NBD URI). Returns 0 and the image in @out (free with
+ * lb_image_free()), or a negative errno with the error recorded: -ENOENT,
+ * -EISDIR, -EACCES, -ENODATA (empty file), -EMEDIUMTYPE (the content is not
+ * the format named by --format or by the file name), -EBADMSG / -EOVERFLOW
+ * (a damaged header), -ENOTSUP (encrypted qcow2, ...), -EBUSY (locked by a
+ * running VM), -EIO.
+ */
+int lb_image_open(const char *path, const struct lb_image_opts *opts, struct lb_image **out);
+void lb_image_free(struct lb_image *img);
+
+/* "raw", "vhd", "vhdx", "qcow2", "vmdk", "vdi", "nbd". */
+const char *lb_image_format_name(enum lb_image_format fmt);
+/* Parse a --format value ("auto" too). Returns 0 or -EINVAL. */
+int lb_image_format_parse(const char *s, enum lb_image_format *out);
+
+/* ---- header parsers (pure, fuzzed) --------------------------------------- */
+
+struct lb_image_probe {
+	enum lb_image_format format;
+	char subformat[32];
+	uint64_t virtual_size;  /* from the header; 0 if the header does not say */
+	char backing_file[1024];
+	bool encrypted;
+	bool dirty;             /* qcow2 dirty bit / VMDK unclean shutdown */
+};
+
+/*
+ * Detect the format of a file from its first @head_len bytes (up to 4 KiB is
+ * enough) and its last 512 bytes (@tail, NULL if the file is shorter), and
+ * validate the header against @file_size. With @want != LB_FMT_AUTO, check
+ * that the content is that format. Returns 0, -EMEDIUMTYPE, -EBADMSG or
+ * -EOVERFLOW (recorded). For formats whose header is elsewhere (qcow2
+ * backing name in the first cluster, VHD dynamic header, VHDX headers at
+ * 64 KiB), @head must hold what is needed or the check is partial: see
+ * lb_image_open(), which reads more.
+ */
+int lb_image_probe(const uint8_t *head, size_t head_len, const uint8_t *tail, uint64_t file_size,
+		   enum lb_image_format want, struct lb_image_probe *out);
+
+/* The qcow2 header alone (@buf holds at least the first 4 KiB or the whole file). */
+int lb_qcow2_header_parse(const uint8_t *buf, size_t len, uint64_t file_size,
+			  struct lb_image_probe *out);
+int lb_vmdk_header_parse(const uint8_t *buf, size_t len, uint64_t file_size,
+			 struct lb_image_probe *out);
+/* VHDX: @buf holds the file's first 256 KiB (or all of it if shorter). */
+int lb_vhdx_header_parse(const uint8_t *buf, size_t len, uint64_t file_size,
+			 struct lb_image_probe *out);
+
+/* CRC-32C (Castagnoli), as used by VHDX. */
+uint32_t lb_crc32c(uint32_t crc, const void *data, size_t len);
+
+#endif
