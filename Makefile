@@ -59,6 +59,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
+.SECONDARY:
+
 .PHONY: all deps demo check check-run test-bin fuzz fuzz-build lint format format-check \
 	valgrind-check install uninstall clean bench banned
 

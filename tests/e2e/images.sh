@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# images.sh - build test disk images with the real tools (sourced by lib.sh).
+# Every builder writes sparse files and uses dd conv=notrunc,sparse to place
+# a file system made on a scratch file at its partition's offset.
+
+# place PART_FILE IMAGE OFFSET_MIB
+place() {
+	dd if="$1" of="$2" bs=1M seek="$3" conv=notrunc,sparse status=none
+}
+
+# mk_ntfs FILE SIZE_MIB LABEL: an NTFS volume in a file
+mk_ntfs() {
+	rm -f "$1"
+	truncate -s "$2M" "$1"
+	mkntfs -F -Q -q -L "$3" "$1" >/dev/null 2>&1
+}
+
+# mk_win_gpt IMAGE: a 300 MiB Windows-like GPT disk:
+#   1 EFI system (FAT32 "SYSTEM", 100 MiB), 2 Microsoft reserved (16 MiB),
+#   3 basic data (NTFS "Windows", 150 MiB), 4 Windows recovery (NTFS "Recovery", rest)
+# NTFS volumes can be prepared by the caller as win-c.ntfs / win-r.ntfs first.
+mk_win_gpt() {
+	rm -f "$1"
+	truncate -s 300M "$1"
+	sgdisk -n1:1M:+100M -t1:EF00 -c1:"EFI system partition" \
+		-n2:0:+16M -t2:0C01 -c2:"Microsoft reserved partition" \
+		-n3:0:+150M -t3:0700 -c3:"Basic data partition" \
+		-n4:0:0 -t4:2700 "$1" >/dev/null
+	rm -f esp.part
+	truncate -s 100M esp.part
+	mkfs.fat -F32 -n SYSTEM esp.part >/dev/null
+	place esp.part "$1" 1
+	[ -f win-c.ntfs ] || mk_ntfs win-c.ntfs 150 Windows
+	place win-c.ntfs "$1" 117
+	[ -f win-r.ntfs ] || mk_ntfs win-r.ntfs 32 Recovery
+	place win-r.ntfs "$1" 267
+	rm -f esp.part
+}
+
+# mk_linux_gpt IMAGE: a 200 MiB Linux-like GPT disk:
+#   1 BIOS boot (1 MiB), 2 EFI system (FAT32, 32 MiB), 3 Linux filesystem (ext4 "root",
+#   150 MiB, with /etc/os-release), 4 Linux swap (rest)
+mk_linux_gpt() {
+	rm -f "$1"
+	truncate -s 200M "$1"
+	sgdisk -n1:1M:+1M -t1:EF02 -n2:0:+32M -t2:EF00 -n3:0:+150M -t3:8300 -c3:root \
+		-n4:0:0 -t4:8200 "$1" >/dev/null
+	rm -rf rootfs && mkdir -p rootfs/etc
+	printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' \
+		>rootfs/etc/os-release
+	rm -f esp.part root.part swap.part
+	truncate -s 32M esp.part && mkfs.fat -F32 -n EFI esp.part >/dev/null
+	place esp.part "$1" 2
+	mke2fs -q -F -t ext4 -L root -d rootfs root.part 150M
+	place root.part "$1" 34
+	truncate -s 15M swap.part && mkswap -L swap swap.part >/dev/null
+	place swap.part "$1" 184
+	rm -rf rootfs esp.part root.part swap.part
+}
+
+# mk_mbr IMAGE: a 200 MiB MBR disk with an extended partition:
+#   1 NTFS (0x07, "Data", 60 MiB, active), 2 extended, 5 Linux (ext3, 60 MiB), 6 swap
+mk_mbr() {
+	rm -f "$1"
+	truncate -s 200M "$1"
+	printf 'label: dos\nstart=2048, size=122880, type=7, bootable\nstart=126976, type=5\nstart=129024, size=122880, type=83\nsize=61440, type=82\n' |
+		sfdisk -q "$1" >/dev/null
+	mk_ntfs mbr-ntfs.part 60 Data
+	place mbr-ntfs.part "$1" 1
+	rm -f ext3.part && mke2fs -q -F -t ext3 -L data3 ext3.part 60M
+	place ext3.part "$1" 63
+	rm -f mbr-ntfs.part ext3.part
+}
+
+# convert RAW FORMAT OUT: FORMAT is qcow2, vhdx, vmdk, vdi, vhd-fixed, vhd-dynamic
+convert() {
+	case "$2" in
+	vhd-fixed) qemu-img convert -O vpc -o subformat=fixed,force_size=on "$1" "$3" ;;
+	vhd-dynamic) qemu-img convert -O vpc -o subformat=dynamic "$1" "$3" ;;
+	*) qemu-img convert -O "$2" "$1" "$3" ;;
+	esac
+}

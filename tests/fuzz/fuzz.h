@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * fuzz.h - conventions for fuzz targets.
+ *
+ * Each tests/fuzz/fuzz_NAME.c defines lb_fuzz_check(), which runs the parser
+ * on the input and returns its result (< 0: rejected), and gets
+ * LLVMFuzzerTestOneInput() from LB_FUZZ_TARGET. Built with clang
+ * -fsanitize=fuzzer by 'make fuzz'; linked with replay.c by 'make check',
+ * which replays tests/fuzz/corpus/NAME/ (must not crash) and
+ * tests/fuzz/bad/NAME/ (must not crash and must be rejected).
+ */
+#ifndef LB_TESTS_FUZZ_H
+#define LB_TESTS_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int lb_fuzz_check(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define LB_FUZZ_TARGET                                                                             \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                               \
+	{                                                                                          \
+		(void)lb_fuzz_check(data, size);                                                   \
+		return 0;                                                                          \
+	}
+
+#endif
