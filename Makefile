@@ -23,7 +23,7 @@ else
 VARIANT := default
 endif
 comma := ,
-BUILD := build/$(VARIANT)
+BUILD ?= build/$(VARIANT)
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Wformat=2 -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wvla -Wpointer-arith -Wundef \
