@@ -64,13 +64,16 @@ mk_linux_gpt() {
 mk_mbr() {
 	rm -f "$1"
 	truncate -s 200M "$1"
-	printf 'label: dos\nstart=2048, size=122880, type=7, bootable\nstart=126976, type=5\nstart=129024, size=122880, type=83\nsize=61440, type=82\n' |
+	# sfdisk 2.38 cannot place a logical partition without an explicit start
+	printf 'label: dos\nstart=2048, size=122880, type=7, bootable\nstart=126976, type=5\nstart=129024, size=122880, type=83\nstart=253952, size=61440, type=82\n' |
 		sfdisk -q "$1" >/dev/null
 	mk_ntfs mbr-ntfs.part 60 Data
 	place mbr-ntfs.part "$1" 1
 	rm -f ext3.part && mke2fs -q -F -t ext3 -L data3 ext3.part 60M
 	place ext3.part "$1" 63
-	rm -f mbr-ntfs.part ext3.part
+	rm -f swap.part && truncate -s 30M swap.part && mkswap swap.part >/dev/null 2>&1
+	place swap.part "$1" 124
+	rm -f mbr-ntfs.part ext3.part swap.part
 }
 
 # convert RAW FORMAT OUT: FORMAT is qcow2, vhdx, vmdk, vdi, vhd-fixed, vhd-dynamic
