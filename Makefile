@@ -15,14 +15,14 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS := libntfs-3g libnbd zlib
+PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto
 
+comma := ,
 ifdef SANITIZE
 VARIANT := san-$(subst $(comma),-,$(SANITIZE))
 else
 VARIANT := default
 endif
-comma := ,
 BUILD ?= build/$(VARIANT)
 
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers -Wformat=2 -Wshadow \
@@ -36,7 +36,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Isrc -D_GNU_SOURCE -DLB_VERSION='"$(VERSION)"' \
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Isrc -D_GNU_SOURCE \
 	-MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
@@ -45,14 +45,15 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRC := $(wildcard src/base/*.c src/io/*.c src/fs/*.c)
+LIB_SRC := $(wildcard src/base/*.c src/io/*.c src/fs/*.c src/repair/*.c)
+RECIPES := $(sort $(wildcard recipes/*.recipe))
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/recipes.o
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/version.o
 LIB := $(BUILD)/liblifeboat.a
 BIN := $(BUILD)/lifeboat
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -61,7 +62,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .SECONDARY:
 
-.PHONY: all deps demo check check-run test-bin fuzz fuzz-build lint format format-check \
+.PHONY: FORCE all deps demo check check-run test-bin fuzz fuzz-build lint format format-check \
 	valgrind-check install uninstall clean bench banned
 
 all: $(BIN)
@@ -77,6 +78,25 @@ deps:
 $(BUILD)/%.o: %.c | banned
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The built-in recipes are compiled into the binary.
+%/gen/recipes.c: $(RECIPES) scripts/embed-recipes.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-recipes.sh $(RECIPES) >$@.tmp && mv $@.tmp $@
+
+# The version, from git: the file changes (and main is relinked) only when it does.
+$(BUILD)/gen/version.c: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'extern const char lb_version[]; const char lb_version[] = "$(VERSION)";' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+FORCE:
+
+$(BUILD)/gen/version.o: $(BUILD)/gen/version.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/recipes.o: $(BUILD)/gen/recipes.c
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
 
 banned:
 	@scripts/check-banned.sh
@@ -107,8 +127,8 @@ test-bin: $(BIN) $(UNIT_BIN) $(REPLAY_BIN) $(HELPER_BIN)
 # that pkg-config sees the freshly installed libraries.
 demo:
 	@scripts/deps.sh demo
-	@$(MAKE) --no-print-directory all
-	@scripts/demo.sh
+	@$(MAKE) --no-print-directory all $(HELPER_BIN)
+	@BUILD=$(CURDIR)/$(BUILD) scripts/demo.sh
 
 check:
 	@scripts/deps.sh check
@@ -124,12 +144,15 @@ valgrind-check: test-bin
 FUZZ_BUILD := build/fuzz
 FUZZ_CFLAGS = -std=gnu11 -O1 -g -Isrc -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined \
 	$(PKG_CFLAGS)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/recipes.o
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_SECONDS ?= 60
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/gen/recipes.o: $(FUZZ_BUILD)/gen/recipes.c
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
@@ -172,10 +195,13 @@ uninstall:
 
 bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all
-	@bench/run.sh
+	@$(MAKE) --no-print-directory all $(HELPER_BIN)
+	@BUILD=$(CURDIR)/$(BUILD) bench/run.sh $(B)
 
 clean:
 	rm -rf build lifeboat
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+# every object's header dependencies (tests too: a changed struct must rebuild them)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_SRC:%.c=$(BUILD)/%.d) \
+	$(FUZZ_SRC:%.c=$(BUILD)/%.d) $(HELPER_SRC:%.c=$(BUILD)/%.d) \
+	$(BUILD)/tests/unit/harness.d $(BUILD)/tests/fuzz/replay.d

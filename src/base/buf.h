@@ -19,10 +19,10 @@
 #include <stdarg.h>
 
 struct lb_buf {
-	char *data;  /* NULL until the first append; owned by the buffer */
-	size_t len;  /* bytes used, not counting the terminator */
-	size_t cap;  /* bytes allocated */
-	size_t max;  /* len may never exceed this */
+	char *data; /* NULL until the first append; owned by the buffer */
+	size_t len; /* bytes used, not counting the terminator */
+	size_t cap; /* bytes allocated */
+	size_t max; /* len may never exceed this */
 };
 
 void lb_buf_init(struct lb_buf *b, size_t max);

@@ -41,11 +41,11 @@
 #define LB_ERR_HINT_MAX 384
 
 struct lb_error {
-	int code;                        /* negative errno, 0 if nothing recorded */
-	char object[LB_ERR_OBJECT_MAX];  /* what it is about: "GPT header", ... */
-	char problem[LB_ERR_PROBLEM_MAX];/* what went wrong */
-	char hint[LB_ERR_HINT_MAX];      /* what to do; may be empty */
-	const char *file;                /* source location that recorded it */
+	int code;			  /* negative errno, 0 if nothing recorded */
+	char object[LB_ERR_OBJECT_MAX];	  /* what it is about: "GPT header", ... */
+	char problem[LB_ERR_PROBLEM_MAX]; /* what went wrong */
+	char hint[LB_ERR_HINT_MAX];	  /* what to do; may be empty */
+	const char *file;		  /* source location that recorded it */
 	int line;
 };
 

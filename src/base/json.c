@@ -201,6 +201,12 @@ void lb_json_bool(struct lb_json *j, const char *key, bool val)
 	fputs(val ? "true" : "false", j->f);
 }
 
+void lb_json_raw(struct lb_json *j, const char *key, const char *json)
+{
+	member(j, key);
+	fputs(json, j->f);
+}
+
 void lb_json_null(struct lb_json *j, const char *key)
 {
 	member(j, key);

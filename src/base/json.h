@@ -26,7 +26,7 @@
 #define LB_JSON_MAX_DEPTH 32
 
 enum lb_json_style {
-	LB_JSON_PRETTY,  /* two-space indentation, one member per line */
+	LB_JSON_PRETTY,	 /* two-space indentation, one member per line */
 	LB_JSON_COMPACT, /* one line (JSON Lines) */
 };
 
@@ -49,6 +49,8 @@ void lb_json_i64(struct lb_json *j, const char *key, int64_t val);
 void lb_json_double(struct lb_json *j, const char *key, double val);
 void lb_json_bool(struct lb_json *j, const char *key, bool val);
 void lb_json_null(struct lb_json *j, const char *key);
+/* A value that is already JSON text (one complete value, e.g. from a worker), as is. */
+void lb_json_raw(struct lb_json *j, const char *key, const char *json);
 /* End the document: a newline after the top-level value. */
 void lb_json_finish(struct lb_json *j);
 

@@ -36,25 +36,25 @@ int lb_parse_size(const char *s, uint64_t *out)
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {
-		{ "", 1 },
-		{ "b", 1 },
-		{ "s", 512 },
-		{ "k", 1ULL << 10 },
-		{ "kib", 1ULL << 10 },
-		{ "m", 1ULL << 20 },
-		{ "mib", 1ULL << 20 },
-		{ "g", 1ULL << 30 },
-		{ "gib", 1ULL << 30 },
-		{ "t", 1ULL << 40 },
-		{ "tib", 1ULL << 40 },
-		{ "p", 1ULL << 50 },
-		{ "pib", 1ULL << 50 },
-		{ "e", 1ULL << 60 },
-		{ "eib", 1ULL << 60 },
-		{ "kb", 1000ULL },
-		{ "mb", 1000000ULL },
-		{ "gb", 1000000000ULL },
-		{ "tb", 1000000000000ULL },
+		{"", 1},
+		{"b", 1},
+		{"s", 512},
+		{"k", 1ULL << 10},
+		{"kib", 1ULL << 10},
+		{"m", 1ULL << 20},
+		{"mib", 1ULL << 20},
+		{"g", 1ULL << 30},
+		{"gib", 1ULL << 30},
+		{"t", 1ULL << 40},
+		{"tib", 1ULL << 40},
+		{"p", 1ULL << 50},
+		{"pib", 1ULL << 50},
+		{"e", 1ULL << 60},
+		{"eib", 1ULL << 60},
+		{"kb", 1000ULL},
+		{"mb", 1000000ULL},
+		{"gb", 1000000000ULL},
+		{"tb", 1000000000000ULL},
 	};
 	char num[32];
 	size_t n = 0;
@@ -83,7 +83,7 @@ int lb_parse_size(const char *s, uint64_t *out)
 
 char *lb_format_size(uint64_t bytes, char *out, size_t cap)
 {
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	double v = (double)bytes;
 	int u = 0;
 
@@ -106,7 +106,8 @@ char *lb_format_size(uint64_t bytes, char *out, size_t cap)
 
 char *lb_format_guid(const uint8_t g[16], char out[37])
 {
-	snprintf(out, 37, "%08" PRIX32 "-%04" PRIX16 "-%04" PRIX16 "-%02X%02X-%02X%02X%02X%02X%02X%02X",
+	snprintf(out, 37,
+		 "%08" PRIX32 "-%04" PRIX16 "-%04" PRIX16 "-%02X%02X-%02X%02X%02X%02X%02X%02X",
 		 lb_le32(g), lb_le16(g + 4), lb_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13],
 		 g[14], g[15]);
 	return out;
@@ -271,3 +272,5 @@ char *lb_strlcpy(char *dst, const char *src, size_t cap)
 	dst[n] = '\0';
 	return dst;
 }
+
+volatile sig_atomic_t lb_stop_requested;

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 /*
@@ -55,5 +56,16 @@ bool lb_is_zero(const void *p, size_t len);
 
 /* Bounded string copy that always NUL-terminates; returns @dst. */
 char *lb_strlcpy(char *dst, const char *src, size_t cap);
+
+/*
+ * Set (to 1) by the CLI's SIGINT/SIGTERM handler. Long loops in the library
+ * check it with lb_interrupted_check() and stop with -EINTR at a safe point.
+ */
+extern volatile sig_atomic_t lb_stop_requested;
+
+static inline bool lb_interrupted_check(void)
+{
+	return lb_stop_requested != 0;
+}
 
 #endif

@@ -41,22 +41,22 @@ enum {
 enum lb_progress_mode {
 	LB_PROGRESS_AUTO = 0, /* a bar if stderr is a terminal and not -q */
 	LB_PROGRESS_BAR,
-	LB_PROGRESS_JSON,     /* JSON Lines on stderr */
+	LB_PROGRESS_JSON, /* JSON Lines on stderr */
 	LB_PROGRESS_NONE,
 };
 
 struct lb_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv, const struct lb_cmd *cmd);
-	const char *summary;     /* one line, for 'lifeboat --help' */
-	const char *usage;       /* "lifeboat inspect [options] IMAGE..." */
+	const char *summary;	 /* one line, for 'lifeboat --help' */
+	const char *usage;	 /* "lifeboat inspect [options] IMAGE..." */
 	const char *description; /* a paragraph or two for --help */
 };
 
 /* Settings of this invocation, set by option parsing. */
 struct lb_cli_state {
-	const char *cmd;           /* command name, for messages */
-	int verbosity;             /* -1 quiet, 0 normal, 1.. verbose */
+	const char *cmd; /* command name, for messages */
+	int verbosity;	 /* -1 quiet, 0 normal, 1.. verbose */
 	bool json;
 	enum lb_progress_mode progress;
 };
@@ -66,19 +66,19 @@ extern struct lb_cli_state lb_cli;
 
 enum lb_opt_type {
 	LB_OPT_END = 0,
-	LB_OPT_BOOL,     /* int *: set to 1 (--no-NAME sets 0) */
-	LB_OPT_STRING,   /* const char **: the argument */
-	LB_OPT_SIZE,     /* uint64_t *: lb_parse_size() */
-	LB_OPT_UINT,     /* unsigned *: a decimal number */
+	LB_OPT_BOOL,	 /* int *: set to 1 (--no-NAME sets 0) */
+	LB_OPT_STRING,	 /* const char **: the argument */
+	LB_OPT_SIZE,	 /* uint64_t *: lb_parse_size() */
+	LB_OPT_UINT,	 /* unsigned *: a decimal number */
 	LB_OPT_CALLBACK, /* cb(opt, arg); arg NULL for options without one */
 };
 
 struct lb_option {
 	enum lb_opt_type type;
-	int short_name;          /* 0 if none */
-	const char *long_name;   /* NULL if none */
+	int short_name;	       /* 0 if none */
+	const char *long_name; /* NULL if none */
 	void *value;
-	const char *argh;        /* name of the argument in help, NULL: takes none */
+	const char *argh; /* name of the argument in help, NULL: takes none */
 	const char *help;
 	int (*cb)(const struct lb_option *opt, const char *arg); /* 0 ok, <0 usage error printed */
 };
@@ -97,10 +97,21 @@ void lb_print_cmd_help(FILE *f, const struct lb_cmd *cmd, const struct lb_option
 
 /*
  * Print the recorded error about @subject (an image path, or NULL):
- * "lifeboat: <cmd>: <subject>: <object>: <problem>; <hint>". The object is
- * left out when it repeats the subject. Returns the exit code for the error.
+ * "lifeboat: <cmd>: <subject>: <object>: <problem>; <hint>" (before a
+ * command is known: "lifeboat: <problem>; <hint>"). Parts of the object that
+ * repeat the subject are left out (lb_cli_object). Returns the exit code.
  */
 int lb_cli_error(const char *subject);
+/* The same for a saved error record. */
+struct lb_error;
+int lb_cli_print_error(const char *subject, const struct lb_error *e);
+/*
+ * @object without the ": "-separated parts that repeat @subject (devices are
+ * named after the image path, so "GPT primary header: disk.img" about
+ * "disk.img" becomes "GPT primary header"). Returns @buf; "" if nothing is
+ * left. Used for the printed message and the JSON "object" alike.
+ */
+const char *lb_cli_object(const char *subject, const char *object, char *buf, size_t cap);
 /* Print a usage error and the hint to see --help; returns LB_EXIT_USAGE. */
 int lb_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "lifeboat: <cmd>: <subject>: warning: ..." unless quiet. */
@@ -120,5 +131,13 @@ void lb_cli_install_signals(void);
 /* ---- commands --------------------------------------------------------- */
 
 int cmd_inspect(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_ls(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_find(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_cat(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_reg(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_repair(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_undo(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_recipes(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_journal(int argc, char **argv, const struct lb_cmd *cmd);
 
 #endif

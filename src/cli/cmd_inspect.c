@@ -20,9 +20,9 @@
 
 struct part_report {
 	struct lb_part part;
-	bool has_fs;         /* false for an extended container */
+	bool has_fs; /* false for an extended container */
 	struct lb_fs_info fs;
-	int fs_err;          /* a read error while probing, or 0 */
+	int fs_err; /* a read error while probing, or 0 */
 	struct lb_error err;
 	bool has_os;
 	struct lb_os_info os;
@@ -38,22 +38,35 @@ struct image_report {
 	struct lb_ptable pt;
 	unsigned nparts;
 	struct part_report *parts; /* nparts; for an unpartitioned disk, one entry, number 0 */
+	unsigned part_errors;	   /* volumes that could not be read (their fs_err < 0) */
 };
 
-static void probe_volume(struct lb_dev *dev, struct part_report *pr)
+/*
+ * A volume that cannot be read does not stop the inspection of the others:
+ * its error is kept (with "partition N" in front of the object) and the
+ * command exits non-zero at the end.
+ */
+static void probe_volume(struct lb_dev *dev, struct part_report *pr, unsigned *errors)
 {
 	pr->has_fs = true;
+	lb_err_clear();
 	pr->fs_err = lb_fs_probe(dev, &pr->fs);
 	if (pr->fs_err < 0) {
+		if (!lb_err_last()->code)
+			lb_err_errno(pr->fs_err, NULL, "reading the volume");
+		if (pr->part.number)
+			lb_err_context("partition %u", pr->part.number);
 		lb_err_save(&pr->err);
+		(*errors)++;
 		return;
 	}
 	pr->has_os = lb_os_detect(dev, &pr->fs, &pr->os) == 0;
 }
 
-static int inspect_one(const char *path, enum lb_image_format fmt, struct image_report *rep)
+static int inspect_one(const char *path, enum lb_image_format fmt, bool force_share,
+		       struct image_report *rep)
 {
-	struct lb_image_opts opts = { .read_only = true, .format = fmt };
+	struct lb_image_opts opts = {.read_only = true, .format = fmt, .force_share = force_share};
 	int r;
 
 	rep->path = path;
@@ -72,7 +85,7 @@ static int inspect_one(const char *path, enum lb_image_format fmt, struct image_
 		rep->nparts = 1;
 		rep->parts[0].part.size = rep->img->disk->size;
 		rep->parts[0].part.type_name = "whole disk";
-		probe_volume(rep->img->disk, &rep->parts[0]);
+		probe_volume(rep->img->disk, &rep->parts[0], &rep->part_errors);
 		return 0;
 	}
 	rep->parts = calloc(rep->pt.n ? rep->pt.n : 1, sizeof(*rep->parts));
@@ -84,12 +97,13 @@ static int inspect_one(const char *path, enum lb_image_format fmt, struct image_
 		struct lb_dev *pdev;
 
 		pr->part = rep->pt.parts[i];
-		if (pr->part.mbr_type == 0x05 || pr->part.mbr_type == 0x0f || pr->part.mbr_type == 0x85)
+		if (pr->part.mbr_type == 0x05 || pr->part.mbr_type == 0x0f ||
+		    pr->part.mbr_type == 0x85)
 			continue;
 		r = lb_part_dev_new(rep->img->disk, &pr->part, &pdev);
 		if (r < 0)
 			return r;
-		probe_volume(pdev, pr);
+		probe_volume(pdev, pr, &rep->part_errors);
 		lb_dev_unref(pdev);
 	}
 	return 0;
@@ -112,18 +126,22 @@ static void json_tristate(struct lb_json *j, const char *key, int v)
 		lb_json_bool(j, key, v != 0);
 }
 
-static void json_error(struct lb_json *j, const char *key, const struct lb_error *e)
+static void json_error(struct lb_json *j, const char *key, const char *subject,
+		       const struct lb_error *e)
 {
+	char object[LB_ERR_OBJECT_MAX];
+
+	lb_cli_object(subject, e->object, object, sizeof(object));
 	lb_json_begin_object(j, key);
 	lb_json_string(j, "code", lb_errno_name(e->code));
 	lb_json_u64(j, "exit_code", (uint64_t)lb_exit_code(e->code));
-	lb_json_string(j, "object", e->object[0] ? e->object : NULL);
+	lb_json_string(j, "object", object[0] ? object : NULL);
 	lb_json_string(j, "problem", e->problem);
 	lb_json_string(j, "hint", e->hint[0] ? e->hint : NULL);
 	lb_json_end_object(j);
 }
 
-static void json_fs(struct lb_json *j, const struct part_report *pr)
+static void json_fs(struct lb_json *j, const char *subject, const struct part_report *pr)
 {
 	const struct lb_fs_info *fs = &pr->fs;
 
@@ -134,7 +152,7 @@ static void json_fs(struct lb_json *j, const struct part_report *pr)
 	if (pr->fs_err < 0) {
 		lb_json_begin_object(j, "filesystem");
 		lb_json_null(j, "type");
-		json_error(j, "error", &pr->err);
+		json_error(j, "error", subject, &pr->err);
 		lb_json_end_object(j);
 		return;
 	}
@@ -186,7 +204,7 @@ static void json_image(struct lb_json *j, const struct image_report *rep)
 	lb_json_string(j, "path", rep->path);
 	lb_json_bool(j, "ok", rep->err == 0);
 	if (rep->err < 0) {
-		json_error(j, "error", &rep->error);
+		json_error(j, "error", rep->path, &rep->error);
 		lb_json_end_object(j);
 		return;
 	}
@@ -200,6 +218,7 @@ static void json_image(struct lb_json *j, const struct image_report *rep)
 	else
 		lb_json_null(j, "data_allocated");
 	lb_json_string(j, "backing_file", img->backing_file[0] ? img->backing_file : NULL);
+	lb_json_u64(j, "partition_errors", rep->part_errors);
 	lb_json_begin_array(j, "notes");
 	if (img->note[0])
 		lb_json_string(j, NULL, img->note);
@@ -248,13 +267,13 @@ static void json_image(struct lb_json *j, const struct image_report *rep)
 			lb_json_bool(j, "bootable", p->bootable);
 			lb_json_bool(j, "logical", p->logical);
 		}
-		json_fs(j, pr);
+		json_fs(j, rep->path, pr);
 		json_os(j, pr);
 		lb_json_end_object(j);
 	}
 	lb_json_end_array(j);
 	if (rep->pt.kind == LB_PTABLE_NONE && rep->nparts == 1) {
-		json_fs(j, &rep->parts[0]);
+		json_fs(j, rep->path, &rep->parts[0]);
 		json_os(j, &rep->parts[0]);
 	} else {
 		lb_json_null(j, "filesystem");
@@ -264,6 +283,22 @@ static void json_image(struct lb_json *j, const struct image_report *rep)
 }
 
 /* ---- human output ------------------------------------------------------ */
+
+/* Windows file systems speak of clusters; ext and XFS of blocks. */
+static bool has_clusters(enum lb_fs_kind kind)
+{
+	switch (kind) {
+	case LB_FS_NTFS:
+	case LB_FS_FAT12:
+	case LB_FS_FAT16:
+	case LB_FS_FAT32:
+	case LB_FS_EXFAT:
+	case LB_FS_REFS:
+		return true;
+	default:
+		return false;
+	}
+}
 
 static void fs_summary(const struct part_report *pr, char *out, size_t cap)
 {
@@ -280,10 +315,10 @@ static void fs_summary(const struct part_report *pr, char *out, size_t cap)
 		return;
 	}
 	n = (size_t)snprintf(out, cap, "%s", lb_fs_kind_name(fs->kind));
-#define ADD(...)                                                                                   \
-	do {                                                                                       \
-		if (n < cap)                                                                       \
-			n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__);                      \
+#define ADD(...)                                                              \
+	do {                                                                  \
+		if (n < cap)                                                  \
+			n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__); \
 	} while (0)
 	if (fs->label[0])
 		ADD(" \"%s\"", fs->label);
@@ -291,7 +326,7 @@ static void fs_summary(const struct part_report *pr, char *out, size_t cap)
 		ADD(fs->togo ? " (To Go), locked" : ", locked");
 	if (fs->cluster_size && fs->kind != LB_FS_SWAP)
 		ADD(", %s %s", lb_format_size(fs->cluster_size, cs, sizeof(cs)),
-		    fs->kind == LB_FS_NTFS || fs->kind >= LB_FS_FAT12 ? "clusters" : "blocks");
+		    has_clusters(fs->kind) ? "clusters" : "blocks");
 	if (fs->dirty == 1)
 		ADD(", DIRTY");
 	else if (fs->dirty == 0)
@@ -315,14 +350,15 @@ static void human_image(const struct image_report *rep)
 	printf("%s\n", rep->path);
 	printf("  format       %s%s%s%s\n", lb_image_format_name(img->format),
 	       img->subformat[0] ? " (" : "", img->subformat, img->subformat[0] ? ")" : "");
-	printf("  disk size    %s (%" PRIu64 " bytes)\n", lb_format_size(img->disk->size, a, sizeof(a)),
-	       img->disk->size);
+	printf("  disk size    %s (%" PRIu64 " bytes)\n",
+	       lb_format_size(img->disk->size, a, sizeof(a)), img->disk->size);
 	if (img->format != LB_FMT_NBD)
 		printf("  file         %s, %s allocated on the host\n",
 		       lb_format_size(img->file_size, b, sizeof(b)),
 		       lb_format_size(img->file_allocated, c, sizeof(c)));
 	if (rep->data_known)
-		printf("  guest data   %s allocated\n", lb_format_size(rep->data_allocated, a, sizeof(a)));
+		printf("  guest data   %s allocated\n",
+		       lb_format_size(rep->data_allocated, a, sizeof(a)));
 	if (img->backing_file[0])
 		printf("  backing file %s\n", img->backing_file);
 	if (img->note[0])
@@ -331,7 +367,8 @@ static void human_image(const struct image_report *rep)
 		printf("  table        GPT, %u-byte sectors, disk GUID %s\n", rep->pt.sector_size,
 		       lb_format_guid(rep->pt.disk_guid, guid));
 	else if (rep->pt.kind == LB_PTABLE_MBR)
-		printf("  table        MBR, disk signature 0x%08" PRIx32 "\n", rep->pt.mbr_signature);
+		printf("  table        MBR, disk signature 0x%08" PRIx32 "\n",
+		       rep->pt.mbr_signature);
 	else
 		printf("  table        none\n");
 	if (rep->pt.note[0])
@@ -355,16 +392,20 @@ static void human_image(const struct image_report *rep)
 int cmd_inspect(int argc, char **argv, const struct lb_cmd *cmd)
 {
 	const char *format = NULL;
+	int force_share = 0;
 	const struct lb_option opts[] = {
-		{ LB_OPT_STRING, 'f', "format", &format, "FMT",
-		  "read as this format: raw, vhd, vhdx, qcow2, vmdk, vdi (default: detect)" },
-		{ LB_OPT_END },
+		{LB_OPT_STRING, 'f', "format", &format, "FMT",
+		 "read as this format: raw, vhd, vhdx, qcow2, vmdk, vdi (default: detect)"},
+		{LB_OPT_BOOL, 'U', "force-share", &force_share, NULL,
+		 "read an image even while a running VM holds its lock (what is read may be "
+		 "inconsistent)"},
+		{LB_OPT_END},
 	};
 	enum lb_image_format fmt = LB_FMT_AUTO;
 	struct image_report *reps;
 	struct lb_progress *prog;
 	struct lb_json j;
-	unsigned ok = 0, failed = 0;
+	unsigned ok = 0, failed = 0, incomplete = 0, clean = 0;
 	int n, first_code = 0, code;
 	bool mixed = false;
 
@@ -374,7 +415,8 @@ int cmd_inspect(int argc, char **argv, const struct lb_cmd *cmd)
 	if (n == 0)
 		return lb_cli_usage("no image given");
 	if (format && lb_image_format_parse(format, &fmt) < 0)
-		return lb_cli_usage("--format: '%s' is not one of raw, vhd, vhdx, qcow2, vmdk, vdi", format);
+		return lb_cli_usage("--format: '%s' is not one of raw, vhd, vhdx, qcow2, vmdk, vdi",
+				    format);
 
 	reps = calloc((size_t)n, sizeof(*reps));
 	if (!reps)
@@ -386,24 +428,46 @@ int cmd_inspect(int argc, char **argv, const struct lb_cmd *cmd)
 		lb_json_u64(&j, "version", 1);
 		lb_json_begin_array(&j, "images");
 	}
+	/*
+	 * Exit status: each image ends clean (0), failed (it could not be read:
+	 * the error's code) or incomplete (read, but a partition could not be:
+	 * that error's code). All clean: 0; some clean and some not: 3
+	 * (partial); none clean: their common code, or 1 if they differ.
+	 */
 	for (int i = 0; i < n; i++) {
 		struct image_report *rep = &reps[i];
+		int img_code = 0;
 
 		lb_progress_update(prog, 0, (uint64_t)i, argv[1 + i]);
 		lb_err_clear();
-		rep->err = inspect_one(argv[1 + i], fmt, rep);
+		rep->err = inspect_one(argv[1 + i], fmt, force_share, rep);
 		if (rep->err < 0) {
 			lb_err_save(&rep->error);
 			if (!rep->error.code)
 				rep->error.code = rep->err;
-			code = lb_cli_error(argv[1 + i]);
-			if (first_code && code != first_code)
-				mixed = true;
-			if (!first_code)
-				first_code = code;
+			img_code = lb_cli_error(argv[1 + i]);
 			failed++;
 		} else {
 			ok++;
+			for (unsigned k = 0; k < rep->nparts; k++) {
+				const struct part_report *pr = &rep->parts[k];
+
+				if (!pr->has_fs || pr->fs_err >= 0)
+					continue;
+				code = lb_cli_print_error(argv[1 + i], &pr->err);
+				if (!img_code)
+					img_code = code;
+			}
+			if (rep->part_errors)
+				incomplete++;
+			else
+				clean++;
+		}
+		if (img_code) {
+			if (first_code && img_code != first_code)
+				mixed = true;
+			if (!first_code)
+				first_code = img_code;
 		}
 		if (lb_cli.json) {
 			json_image(&j, rep);
@@ -423,14 +487,15 @@ int cmd_inspect(int argc, char **argv, const struct lb_cmd *cmd)
 		lb_json_u64(&j, "images", (uint64_t)n);
 		lb_json_u64(&j, "ok", ok);
 		lb_json_u64(&j, "failed", failed);
+		lb_json_u64(&j, "incomplete", incomplete);
 		lb_json_end_object(&j);
 		lb_json_end_object(&j);
 		lb_json_finish(&j);
 	}
 	free(reps);
-	if (failed == 0)
+	if (clean == (unsigned)n)
 		return LB_EXIT_OK;
-	if (ok > 0)
+	if (clean > 0)
 		return LB_EXIT_PARTIAL;
 	return mixed ? LB_EXIT_FAILURE : first_code;
 }

@@ -2,6 +2,7 @@
 /* messages.c - the one place that prints errors, warnings and exit codes. */
 #include "cli/cli.h"
 #include "base/err.h"
+#include "base/util.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -9,9 +10,41 @@
 
 volatile int lb_interrupted;
 
-static const char *cmd_name(void)
+/* "lifeboat: <command>: ", or "lifeboat: " before a command is known. */
+static void print_prefix(void)
 {
-	return lb_cli.cmd ? lb_cli.cmd : "lifeboat";
+	if (lb_cli.cmd)
+		fprintf(stderr, "lifeboat: %s: ", lb_cli.cmd);
+	else
+		fputs("lifeboat: ", stderr);
+}
+
+const char *lb_cli_object(const char *subject, const char *object, char *buf, size_t cap)
+{
+	size_t slen = subject ? strlen(subject) : 0, len = 0;
+	const char *p = object;
+
+	if (cap == 0)
+		return buf;
+	buf[0] = '\0';
+	while (p && *p) {
+		const char *sep = strstr(p, ": ");
+		size_t n = sep ? (size_t)(sep - p) : strlen(p);
+
+		if (!(slen && n == slen && !memcmp(p, subject, n)) && n > 0) {
+			if (len && len + 2 < cap) {
+				memcpy(buf + len, ": ", 2);
+				len += 2;
+			}
+			if (len + n >= cap)
+				n = cap - 1 - len;
+			memcpy(buf + len, p, n);
+			len += n;
+			buf[len] = '\0';
+		}
+		p = sep ? sep + 2 : NULL;
+	}
+	return buf;
 }
 
 int lb_exit_code(int err)
@@ -25,6 +58,9 @@ int lb_exit_code(int err)
 	case EACCES:
 	case ENODEV:
 	case ENXIO:
+	case ECONNREFUSED: /* an NBD server that is not there */
+	case EHOSTUNREACH:
+	case ENETUNREACH:
 		return LB_EXIT_NOINPUT;
 	case EBADMSG:
 	case EMEDIUMTYPE:
@@ -41,6 +77,9 @@ int lb_exit_code(int err)
 	case EIO:
 	case ENOSPC:
 	case EDQUOT:
+	case ECONNRESET: /* an NBD server that went away */
+	case EPIPE:
+	case ETIMEDOUT:
 		return LB_EXIT_IO;
 	case EINTR:
 	case ECANCELED:
@@ -56,13 +95,35 @@ const char *lb_errno_name(int err)
 		int e;
 		const char *name;
 	} names[] = {
-		{ ENOENT, "ENOENT" },     { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" },
-		{ EACCES, "EACCES" },     { ENODEV, "ENODEV" },   { EBADMSG, "EBADMSG" },
-		{ EMEDIUMTYPE, "EMEDIUMTYPE" }, { EOVERFLOW, "EOVERFLOW" }, { ERANGE, "ERANGE" },
-		{ ENODATA, "ENODATA" },   { ENOTSUP, "ENOTSUP" }, { EPERM, "EPERM" },
-		{ EBUSY, "EBUSY" },       { EROFS, "EROFS" },     { EIO, "EIO" },
-		{ ENOSPC, "ENOSPC" },     { EINVAL, "EINVAL" },   { ENOMEM, "ENOMEM" },
-		{ EINTR, "EINTR" },       { EUCLEAN, "EUCLEAN" }, { ECANCELED, "ECANCELED" },
+		{ENOENT, "ENOENT"},
+		{ENOTDIR, "ENOTDIR"},
+		{EISDIR, "EISDIR"},
+		{EACCES, "EACCES"},
+		{ENODEV, "ENODEV"},
+		{EBADMSG, "EBADMSG"},
+		{EMEDIUMTYPE, "EMEDIUMTYPE"},
+		{EOVERFLOW, "EOVERFLOW"},
+		{ERANGE, "ERANGE"},
+		{ENODATA, "ENODATA"},
+		{ENOTSUP, "ENOTSUP"},
+		{EPERM, "EPERM"},
+		{EBUSY, "EBUSY"},
+		{EROFS, "EROFS"},
+		{EIO, "EIO"},
+		{ENOSPC, "ENOSPC"},
+		{EINVAL, "EINVAL"},
+		{ENOMEM, "ENOMEM"},
+		{EINTR, "EINTR"},
+		{EUCLEAN, "EUCLEAN"},
+		{ECANCELED, "ECANCELED"},
+		{ENXIO, "ENXIO"},
+		{EDQUOT, "EDQUOT"},
+		{ECONNREFUSED, "ECONNREFUSED"},
+		{EHOSTUNREACH, "EHOSTUNREACH"},
+		{ENETUNREACH, "ENETUNREACH"},
+		{ECONNRESET, "ECONNRESET"},
+		{EPIPE, "EPIPE"},
+		{ETIMEDOUT, "ETIMEDOUT"},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -73,15 +134,20 @@ const char *lb_errno_name(int err)
 
 int lb_cli_error(const char *subject)
 {
-	const struct lb_error *e = lb_err_last();
-	int code = e->code ? e->code : -EIO;
-	const char *object = e->object;
+	return lb_cli_print_error(subject, lb_err_last());
+}
 
+int lb_cli_print_error(const char *subject, const struct lb_error *e)
+{
+	int code = e->code ? e->code : -EIO;
+	char object[LB_ERR_OBJECT_MAX];
+
+	lb_cli_object(subject, e->object, object, sizeof(object));
 	fflush(stdout);
-	fprintf(stderr, "lifeboat: %s: ", cmd_name());
+	print_prefix();
 	if (subject && *subject)
 		fprintf(stderr, "%s: ", subject);
-	if (object[0] && !(subject && !strcmp(object, subject)))
+	if (object[0])
 		fprintf(stderr, "%s: ", object);
 	if (e->problem[0])
 		fputs(e->problem, stderr);
@@ -100,7 +166,7 @@ int lb_cli_usage(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "lifeboat: %s: ", cmd_name());
+	print_prefix();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -118,7 +184,7 @@ void lb_cli_warn(const char *subject, const char *fmt, ...)
 	if (lb_cli.verbosity < 0)
 		return;
 	fflush(stdout);
-	fprintf(stderr, "lifeboat: %s: ", cmd_name());
+	print_prefix();
 	if (subject && *subject)
 		fprintf(stderr, "%s: ", subject);
 	fputs("warning: ", stderr);
@@ -134,7 +200,7 @@ void lb_cli_verbose(const char *fmt, ...)
 
 	if (lb_cli.verbosity < 1)
 		return;
-	fprintf(stderr, "lifeboat: %s: ", cmd_name());
+	print_prefix();
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -145,6 +211,7 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	lb_interrupted = 1;
+	lb_stop_requested = 1;
 }
 
 void lb_cli_install_signals(void)

@@ -56,19 +56,19 @@ static int json_cb(const struct lb_option *opt, const char *arg)
 }
 
 static const struct lb_option common_opts[] = {
-	{ LB_OPT_CALLBACK, 0, "json", NULL, NULL, "machine-readable output on stdout", json_cb },
-	{ LB_OPT_CALLBACK, 'q', "quiet", NULL, NULL, "only errors", quiet_cb },
-	{ LB_OPT_CALLBACK, 'v', "verbose", NULL, NULL, "more detail (repeat for more)", verbose_cb },
-	{ LB_OPT_CALLBACK, 0, "progress", NULL, "MODE",
-	  "auto (a bar on a terminal), bar, json (lines on stderr), none", progress_cb },
-	{ LB_OPT_CALLBACK, 'h', "help", NULL, NULL, "show this help", NULL },
-	{ LB_OPT_END },
+	{LB_OPT_CALLBACK, 0, "json", NULL, NULL, "machine-readable output on stdout", json_cb},
+	{LB_OPT_CALLBACK, 'q', "quiet", NULL, NULL, "only errors", quiet_cb},
+	{LB_OPT_CALLBACK, 'v', "verbose", NULL, NULL, "more detail (repeat for more)", verbose_cb},
+	{LB_OPT_CALLBACK, 0, "progress", NULL, "MODE",
+	 "auto (a bar on a terminal), bar, json (lines on stderr), none", progress_cb},
+	{LB_OPT_CALLBACK, 'h', "help", NULL, NULL, "show this help", NULL},
+	{LB_OPT_END},
 };
 
-static const struct lb_option *find_long(const struct lb_option *opts, const char *name,
-					 size_t len, bool *negated)
+static const struct lb_option *find_long(const struct lb_option *opts, const char *name, size_t len,
+					 bool *negated)
 {
-	const struct lb_option *sets[2] = { opts, common_opts };
+	const struct lb_option *sets[2] = {opts, common_opts};
 
 	*negated = false;
 	for (int s = 0; s < 2; s++) {
@@ -78,7 +78,8 @@ static const struct lb_option *find_long(const struct lb_option *opts, const cha
 			if (strlen(o->long_name) == len && !strncmp(o->long_name, name, len))
 				return o;
 			if (o->type == LB_OPT_BOOL && len > 3 && !strncmp(name, "no-", 3) &&
-			    strlen(o->long_name) == len - 3 && !strncmp(o->long_name, name + 3, len - 3)) {
+			    strlen(o->long_name) == len - 3 &&
+			    !strncmp(o->long_name, name + 3, len - 3)) {
 				*negated = true;
 				return o;
 			}
@@ -89,7 +90,7 @@ static const struct lb_option *find_long(const struct lb_option *opts, const cha
 
 static const struct lb_option *find_short(const struct lb_option *opts, int c)
 {
-	const struct lb_option *sets[2] = { opts, common_opts };
+	const struct lb_option *sets[2] = {opts, common_opts};
 
 	for (int s = 0; s < 2; s++)
 		for (const struct lb_option *o = sets[s]; o && o->type != LB_OPT_END; o++)
@@ -177,8 +178,8 @@ int lb_parse_options(int argc, char **argv, const struct lb_option *opts, const 
 				else if (i + 1 < argc)
 					arg = argv[++i];
 				else
-					return USAGE("option '--%s' needs a value (%s)", o->long_name,
-						     o->argh);
+					return USAGE("option '--%s' needs a value (%s)",
+						     o->long_name, o->argh);
 			} else if (eq) {
 				return USAGE("option '--%s' takes no value", o->long_name);
 			}
@@ -203,7 +204,8 @@ int lb_parse_options(int argc, char **argv, const struct lb_option *opts, const 
 				else if (i + 1 < argc)
 					arg = argv[++i];
 				else
-					return USAGE("option '-%c' needs a value (%s)", *c, o->argh);
+					return USAGE("option '-%c' needs a value (%s)", *c,
+						     o->argh);
 				if (apply(o, arg, false) < 0)
 					return -1;
 				break;
@@ -222,13 +224,15 @@ static void print_opts(FILE *f, const struct lb_option *opts)
 		int n = 0;
 
 		if (o->short_name && o->long_name)
-			n = snprintf(left, sizeof(left), "  -%c, --%s", o->short_name, o->long_name);
+			n = snprintf(left, sizeof(left), "  -%c, --%s", o->short_name,
+				     o->long_name);
 		else if (o->short_name)
 			n = snprintf(left, sizeof(left), "  -%c", o->short_name);
 		else
 			n = snprintf(left, sizeof(left), "      --%s", o->long_name);
 		if (o->argh && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - (size_t)n, o->long_name ? "=%s" : " %s", o->argh);
+			snprintf(left + n, sizeof(left) - (size_t)n, o->long_name ? "=%s" : " %s",
+				 o->argh);
 		if (strlen(left) < 28)
 			fprintf(f, "%-28s %s\n", left, o->help);
 		else
@@ -248,7 +252,8 @@ void lb_print_cmd_help(FILE *f, const struct lb_cmd *cmd, const struct lb_option
 	}
 	fprintf(f, "common options:\n");
 	print_opts(f, common_opts);
-	fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 partial success, 4 input missing,\n"
+	fprintf(f, "\nexit status: 0 ok, 1 failure, 2 usage error, 3 partial success, 4 input "
+		   "missing,\n"
 		   "5 input damaged or unsupported, 6 refused to protect data, 7 I/O error.\n"
 		   "See lifeboat(1) for details.\n");
 }

@@ -85,7 +85,7 @@ static void draw_bar(struct lb_progress *p, const char *current, double elapsed)
 {
 	char done[16], total[16], rate[16], eta[16] = "", right[160], line[512];
 	double r = elapsed > 0.05 ? (double)p->done_bytes / elapsed : 0;
-	double frac = p->total_bytes ? (double)p->done_bytes / (double)p->total_bytes
+	double frac = p->total_bytes   ? (double)p->done_bytes / (double)p->total_bytes
 		      : p->total_items ? (double)p->done_items / (double)p->total_items
 				       : 0;
 	unsigned width = term_width(), barw, fill;
@@ -100,10 +100,29 @@ static void draw_bar(struct lb_progress *p, const char *current, double elapsed)
 		char d[16];
 
 		snprintf(eta, sizeof(eta), " ETA %s",
-			 lb_format_duration((double)(p->total_bytes - p->done_bytes) / r, d, sizeof(d)));
+			 lb_format_duration((double)(p->total_bytes - p->done_bytes) / r, d,
+					    sizeof(d)));
 	}
-	n = snprintf(right, sizeof(right), " %3.0f%% %s/%s %s/s%s", frac * 100, done, total, rate, eta);
-	if (p->total_items > 1 && n > 0 && (size_t)n < sizeof(right))
+	if (!p->total_bytes && p->total_items) {
+		/* counting items (images, files): their rate and ETA instead of bytes */
+		double ir = elapsed > 0.05 ? (double)p->done_items / elapsed : 0;
+
+		eta[0] = '\0';
+		if (ir > 0 && p->total_items > p->done_items) {
+			char d[16];
+
+			snprintf(eta, sizeof(eta), " ETA %s",
+				 lb_format_duration((double)(p->total_items - p->done_items) / ir,
+						    d, sizeof(d)));
+		}
+		n = snprintf(right, sizeof(right), " %3.0f%% %llu/%llu %.1f/s%s", frac * 100,
+			     (unsigned long long)p->done_items, (unsigned long long)p->total_items,
+			     ir, eta);
+	} else {
+		n = snprintf(right, sizeof(right), " %3.0f%% %s/%s %s/s%s", frac * 100, done, total,
+			     rate, eta);
+	}
+	if (p->total_bytes && p->total_items > 1 && n > 0 && (size_t)n < sizeof(right))
 		snprintf(right + n, sizeof(right) - (size_t)n, " (%llu/%llu)",
 			 (unsigned long long)p->done_items, (unsigned long long)p->total_items);
 	barw = width > strlen(p->task) + strlen(right) + 24 ? 20 : 10;
@@ -113,7 +132,8 @@ static void draw_bar(struct lb_progress *p, const char *current, double elapsed)
 		line[n++] = i < fill ? '#' : '.';
 	if (n > 0 && (size_t)n < sizeof(line)) {
 		line[n] = '\0';
-		snprintf(line + n, sizeof(line) - (size_t)n, "]%s %s", right, current ? current : "");
+		snprintf(line + n, sizeof(line) - (size_t)n, "]%s %s", right,
+			 current ? current : "");
 	}
 	if (strlen(line) > width - 1)
 		line[width - 1] = '\0';

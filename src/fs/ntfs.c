@@ -38,7 +38,8 @@ static int log_capture(const char *function, const char *file, int line, u32 lev
 		return 0;
 	vsnprintf(last_msg, sizeof(last_msg), format, args);
 	n = strlen(last_msg);
-	while (n > 0 && (last_msg[n - 1] == '\n' || last_msg[n - 1] == '.' || last_msg[n - 1] == ' '))
+	while (n > 0 &&
+	       (last_msg[n - 1] == '\n' || last_msg[n - 1] == '.' || last_msg[n - 1] == ' '))
 		last_msg[--n] = '\0';
 	return (int)n;
 }
@@ -262,6 +263,8 @@ int lb_ntfs_open(struct lb_dev *dev, unsigned flags, struct lb_ntfs **out)
 		free(v);
 		return -ENOMEM;
 	}
+	errno = 0;	/* a stale errno must not pick the message below */
+	lb_err_clear(); /* so that a failure the device records can be told apart */
 	vol = ntfs_device_mount(nd, (flags & LB_NTFS_READ_ONLY) ? NTFS_MNT_RDONLY : NTFS_MNT_NONE);
 	if (!vol) {
 		e = errno ? errno : EIO;
@@ -269,18 +272,27 @@ int lb_ntfs_open(struct lb_dev *dev, unsigned flags, struct lb_ntfs **out)
 		lb_dev_unref(dev);
 		free(p);
 		free(v);
+		/* the disk below failed (it recorded why): that, not "damaged" */
+		if (lb_err_last()->code < 0)
+			return lb_err_context("NTFS");
 		switch (e) {
-		case EINVAL:
-			return lb_err(-EINVAL, "NTFS", "the volume is damaged; run chkdsk from Windows",
-				      "libntfs-3g cannot read the volume%s%s", last_msg[0] ? ": " : "",
+		case EIO:
+			/* libntfs-3g says EIO for metadata it cannot make sense of, too */
+			return lb_err(-EBADMSG, "NTFS", "run chkdsk /f on the volume in Windows",
+				      "the volume is damaged%s%s", last_msg[0] ? ": " : "",
 				      last_msg);
+		case EINVAL:
+			return lb_err(-EINVAL, "NTFS",
+				      "the volume is damaged; run chkdsk from Windows",
+				      "libntfs-3g cannot read the volume%s%s",
+				      last_msg[0] ? ": " : "", last_msg);
 		case EPERM:
 			return lb_err(-EPERM, "NTFS", NULL,
 				      "the volume is hibernated or its journal is not clean%s%s",
 				      last_msg[0] ? ": " : "", last_msg);
 		default:
-			return lb_err(-e, "NTFS", NULL, "cannot open the volume: %s%s%s", strerror(e),
-				      last_msg[0] ? ": " : "", last_msg);
+			return lb_err(-e, "NTFS", NULL, "cannot open the volume: %s%s%s",
+				      strerror(e), last_msg[0] ? ": " : "", last_msg);
 		}
 	}
 	ntfs_create_lru_caches(vol);
@@ -299,7 +311,8 @@ int lb_ntfs_close(struct lb_ntfs *v)
 		return 0;
 	p = v->vol->dev->d_private;
 	if (ntfs_umount(v->vol, FALSE) < 0)
-		r = lb_err(-EIO, "NTFS", NULL, "unmount failed: %s", last_msg[0] ? last_msg : strerror(errno));
+		r = lb_err(-EIO, "NTFS", NULL, "unmount failed: %s",
+			   last_msg[0] ? last_msg : strerror(errno));
 	lb_dev_unref(p->dev);
 	free(p);
 	free(v);
@@ -350,4 +363,79 @@ int lb_ntfs_get_info(struct lb_ntfs *v, struct lb_ntfs_info *out)
 	else
 		out->hibernated = errno == EPERM ? 1 : -1;
 	return 0;
+}
+
+/* ---- for the fs.h backend (ntfs_fs.c, through ntfs_int.h) ---------------- */
+#include "fs/ntfs_int.h"
+
+struct ntfs_device *lb_ntfs_device_new(struct lb_dev *dev)
+{
+	struct ndev_priv *p = calloc(1, sizeof(*p));
+	struct ntfs_device *nd;
+
+	if (!p)
+		return NULL;
+	p->dev = lb_dev_ref(dev);
+	nd = ntfs_device_alloc(dev->name ? dev->name : "NTFS volume", 0, &lb_ndev_ops, p);
+	if (!nd) {
+		lb_dev_unref(dev);
+		free(p);
+		return NULL;
+	}
+	return nd;
+}
+
+void lb_ntfs_device_free(struct ntfs_device *nd)
+{
+	struct ndev_priv *p;
+
+	if (!nd)
+		return;
+	p = nd->d_private;
+	ntfs_device_free(nd);
+	lb_dev_unref(p->dev);
+	free(p);
+}
+
+int lb_ntfs_umount(ntfs_volume *vol)
+{
+	struct ndev_priv *p = vol->dev->d_private;
+	int r, e;
+
+	r = ntfs_umount(vol, FALSE); /* frees vol->dev too */
+	e = errno;
+	lb_dev_unref(p->dev);
+	free(p);
+	errno = e;
+	return r;
+}
+
+static _Thread_local bool oom_seen;
+
+/* log_capture(), also noting that libntfs-3g ran out of memory (it often says EIO then) */
+static int log_capture_oom(const char *function, const char *file, int line, u32 level, void *data,
+			   const char *format, va_list args)
+{
+	if (((level & NTFS_LOG_LEVEL_PERROR) && errno == ENOMEM) ||
+	    !strncmp(format, "Failed to malloc", 16) || !strncmp(format, "Failed to calloc", 16) ||
+	    !strncmp(format, "Failed to realloc", 17))
+		oom_seen = true;
+	return log_capture(function, file, line, level, data, format, args);
+}
+
+void lb_ntfs_log_begin(void)
+{
+	ntfs_log_set_handler(log_capture_oom);
+	last_msg[0] = '\0';
+	oom_seen = false;
+}
+
+bool lb_ntfs_oom_seen(void)
+{
+	return oom_seen;
+}
+
+int lb_ntfs_journal_clean(ntfs_volume *vol)
+{
+	return logfile_clean(vol);
 }

@@ -36,9 +36,9 @@ struct lb_ntfs_info {
 	char version[16];
 	uint32_t cluster_size;
 	uint64_t size;
-	bool dirty_flag;     /* $Volume says "dirty": Windows runs chkdsk at boot */
-	int journal_clean;   /* 1 clean, 0 not (a crash left transactions), -1 unknown */
-	int hibernated;      /* 1 yes (Fast Startup / hibernation), 0 no, -1 unknown */
+	bool dirty_flag;   /* $Volume says "dirty": Windows runs chkdsk at boot */
+	int journal_clean; /* 1 clean, 0 not (a crash left transactions), -1 unknown */
+	int hibernated;	   /* 1 yes (Fast Startup / hibernation), 0 no, -1 unknown */
 };
 
 int lb_ntfs_get_info(struct lb_ntfs *v, struct lb_ntfs_info *out);

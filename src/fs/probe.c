@@ -11,18 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const uint8_t fve_guid[16] = { 0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
-				      0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01 };
+static const uint8_t fve_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
+				     0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01};
 
 const char *lb_fs_kind_name(enum lb_fs_kind kind)
 {
 	static const char *const names[] = {
-		[LB_FS_UNKNOWN] = "unknown", [LB_FS_EMPTY] = "empty",   [LB_FS_NTFS] = "ntfs",
-		[LB_FS_BITLOCKER] = "bitlocker", [LB_FS_FAT12] = "fat12", [LB_FS_FAT16] = "fat16",
-		[LB_FS_FAT32] = "fat32", [LB_FS_EXFAT] = "exfat",   [LB_FS_REFS] = "refs",
-		[LB_FS_EXT2] = "ext2",   [LB_FS_EXT3] = "ext3",     [LB_FS_EXT4] = "ext4",
-		[LB_FS_XFS] = "xfs",     [LB_FS_BTRFS] = "btrfs",   [LB_FS_LUKS] = "luks",
-		[LB_FS_SWAP] = "swap",   [LB_FS_LVM2] = "lvm2",
+		[LB_FS_UNKNOWN] = "unknown", [LB_FS_EMPTY] = "empty",
+		[LB_FS_NTFS] = "ntfs",	     [LB_FS_BITLOCKER] = "bitlocker",
+		[LB_FS_FAT12] = "fat12",     [LB_FS_FAT16] = "fat16",
+		[LB_FS_FAT32] = "fat32",     [LB_FS_EXFAT] = "exfat",
+		[LB_FS_REFS] = "refs",	     [LB_FS_EXT2] = "ext2",
+		[LB_FS_EXT3] = "ext3",	     [LB_FS_EXT4] = "ext4",
+		[LB_FS_XFS] = "xfs",	     [LB_FS_BTRFS] = "btrfs",
+		[LB_FS_LUKS] = "luks",	     [LB_FS_SWAP] = "swap",
+		[LB_FS_LVM2] = "lvm2",
 	};
 
 	if ((unsigned)kind < LB_ARRAY_SIZE(names) && names[kind])
@@ -32,10 +35,9 @@ const char *lb_fs_kind_name(enum lb_fs_kind kind)
 
 static void format_uuid_be(const uint8_t *u, char *out, size_t cap)
 {
-	snprintf(out, cap,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
-		 u[15]);
+	snprintf(out, cap, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+		 u[13], u[14], u[15]);
 }
 
 /* NTFS boot sector: cluster size and size, checked for sanity. */
@@ -49,13 +51,14 @@ static void probe_ntfs_boot(const uint8_t *b, struct lb_fs_info *fs)
 	fs->kind = LB_FS_NTFS;
 	snprintf(fs->uuid, sizeof(fs->uuid), "%016" PRIX64, lb_le64(b + 0x48));
 	if (bps < 256 || bps > 4096 || (bps & (bps - 1))) {
-		snprintf(fs->note, sizeof(fs->note), "boot sector: invalid bytes per sector %u", bps);
+		snprintf(fs->note, sizeof(fs->note), "boot sector: invalid bytes per sector %u",
+			 bps);
 		return;
 	}
 	if (spc <= 0x80) {
 		if (spc == 0 || (spc & (spc - 1))) {
-			snprintf(fs->note, sizeof(fs->note), "boot sector: invalid sectors per cluster %u",
-				 spc);
+			snprintf(fs->note, sizeof(fs->note),
+				 "boot sector: invalid sectors per cluster %u", spc);
 			return;
 		}
 		cluster = (uint32_t)bps * spc;
@@ -64,8 +67,8 @@ static void probe_ntfs_boot(const uint8_t *b, struct lb_fs_info *fs)
 		unsigned shift = 256u - spc;
 
 		if (shift > 12) {
-			snprintf(fs->note, sizeof(fs->note), "boot sector: invalid sectors per cluster 0x%02x",
-				 spc);
+			snprintf(fs->note, sizeof(fs->note),
+				 "boot sector: invalid sectors per cluster 0x%02x", spc);
 			return;
 		}
 		cluster = (uint32_t)bps << shift;
@@ -169,7 +172,7 @@ void lb_fs_probe_buf(const uint8_t *b, size_t len, uint64_t part_size, struct lb
 		probe_fat(b, fs, true);
 		return;
 	}
-	if (len >= 6 && !memcmp(b, "LUKS\xba\xbe", 6)) {
+	if (len >= 8 && !memcmp(b, "LUKS\xba\xbe", 6)) { /* magic, then the version */
 		fs->kind = LB_FS_LUKS;
 		snprintf(fs->version, sizeof(fs->version), "%u", lb_be16(b + 6));
 		if (len >= 208)
@@ -201,14 +204,16 @@ void lb_fs_probe_buf(const uint8_t *b, size_t len, uint64_t part_size, struct lb
 			lb_copy_label(b + 0x10000 + 0x12b, 256, fs->label, sizeof(fs->label));
 		return;
 	}
-	if (len >= 4096 && (!memcmp(b + 4086, "SWAPSPACE2", 10) || !memcmp(b + 4086, "SWAP-SPACE", 10))) {
+	if (len >= 4096 &&
+	    (!memcmp(b + 4086, "SWAPSPACE2", 10) || !memcmp(b + 4086, "SWAP-SPACE", 10))) {
 		fs->kind = LB_FS_SWAP;
 		format_uuid_be(b + 1024 + 12, fs->uuid, sizeof(fs->uuid));
 		lb_copy_label(b + 1024 + 28, 16, fs->label, sizeof(fs->label));
 		return;
 	}
 	for (size_t s = 0; s < 4 && (s + 1) * 512 <= len; s++) {
-		if (!memcmp(b + s * 512, "LABELONE", 8) && !memcmp(b + s * 512 + 24, "LVM2 001", 8)) {
+		if (!memcmp(b + s * 512, "LABELONE", 8) &&
+		    !memcmp(b + s * 512 + 24, "LVM2 001", 8)) {
 			fs->kind = LB_FS_LVM2;
 			lb_copy_label(b + s * 512 + 32, 32, fs->uuid, sizeof(fs->uuid));
 			return;
@@ -221,18 +226,27 @@ void lb_fs_probe_buf(const uint8_t *b, size_t len, uint64_t part_size, struct lb
 	fs->kind = LB_FS_UNKNOWN;
 }
 
-static void ntfs_details(struct lb_dev *dev, struct lb_fs_info *fs)
+/*
+ * What only mounting tells: label, dirty, hibernation. A volume libntfs-3g
+ * cannot make sense of is still NTFS, with a note; a device that fails to
+ * read (or no memory) is an error for the caller.
+ */
+static int ntfs_details(struct lb_dev *dev, struct lb_fs_info *fs)
 {
 	struct lb_ntfs *v;
 	struct lb_ntfs_info ni;
 	struct lb_error saved;
+	int r;
 
 	lb_err_save(&saved);
-	if (lb_ntfs_open(dev, LB_NTFS_READ_ONLY, &v) < 0) {
+	r = lb_ntfs_open(dev, LB_NTFS_READ_ONLY, &v);
+	if (r == -EIO || r == -ENOMEM) /* the device failed, not the file system */
+		return r;
+	if (r < 0) {
 		snprintf(fs->note, sizeof(fs->note), "libntfs-3g cannot open the volume: %s",
 			 lb_err_last()->problem);
 		lb_err_restore(&saved);
-		return;
+		return 0;
 	}
 	lb_ntfs_get_info(v, &ni);
 	lb_ntfs_close(v);
@@ -244,6 +258,7 @@ static void ntfs_details(struct lb_dev *dev, struct lb_fs_info *fs)
 	fs->journal_clean = ni.journal_clean;
 	fs->hibernated = ni.hibernated;
 	fs->dirty = ni.dirty_flag || ni.journal_clean == 0;
+	return 0;
 }
 
 int lb_fs_probe(struct lb_dev *dev, struct lb_fs_info *out)
@@ -259,6 +274,6 @@ int lb_fs_probe(struct lb_dev *dev, struct lb_fs_info *out)
 		return r;
 	lb_fs_probe_buf(buf, len, dev->size, out);
 	if (out->kind == LB_FS_NTFS && !out->note[0])
-		ntfs_details(dev, out);
+		return ntfs_details(dev, out);
 	return 0;
 }

@@ -51,17 +51,17 @@ enum lb_fs_kind {
 struct lb_fs_info {
 	enum lb_fs_kind kind;
 	char label[256];       /* UTF-8, "" if none */
-	char uuid[48];         /* text as the file system's tools print it, "" if none */
+	char uuid[48];	       /* text as the file system's tools print it, "" if none */
 	char version[16];      /* "3.1" (NTFS), "2" (LUKS), ... */
 	uint32_t cluster_size; /* bytes per cluster / block, 0 if not applicable */
-	uint64_t size;         /* bytes the file system says it spans, 0 if unknown */
+	uint64_t size;	       /* bytes the file system says it spans, 0 if unknown */
 	/* -1 unknown, 0 no, 1 yes */
-	int dirty;             /* NTFS: dirty flag or journal not clean; ext: needs recovery / not clean */
-	int dirty_flag;        /* NTFS: $Volume dirty flag */
-	int journal_clean;     /* NTFS: $LogFile clean */
-	int hibernated;        /* NTFS: hiberfil.sys holds a hibernation image */
-	bool togo;             /* BitLocker To Go */
-	char note[256];        /* what could not be determined, and why */
+	int dirty;	/* NTFS: dirty flag or journal not clean; ext: needs recovery / not clean */
+	int dirty_flag; /* NTFS: $Volume dirty flag */
+	int journal_clean; /* NTFS: $LogFile clean */
+	int hibernated;	   /* NTFS: hiberfil.sys holds a hibernation image */
+	bool togo;	   /* BitLocker To Go */
+	char note[256];	   /* what could not be determined, and why */
 };
 
 /* Short lower-case name: "ntfs", "bitlocker", "fat32", "ext4", ..., "unknown". */

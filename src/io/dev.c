@@ -94,8 +94,8 @@ int lb_dev_pwrite(struct lb_dev *dev, const void *buf, size_t len, uint64_t off)
 		if (n < 0)
 			return (int)n;
 		if (n == 0 || (size_t)n > len)
-			return lb_err(-EIO, dev->name, NULL, "write made no progress at offset %" PRIu64,
-				      off);
+			return lb_err(-EIO, dev->name, NULL,
+				      "write made no progress at offset %" PRIu64, off);
 		p += n;
 		len -= (size_t)n;
 		off += (uint64_t)n;
@@ -177,7 +177,7 @@ static int guard_cb(void *opaque, uint64_t off, uint64_t len, enum lb_extent_typ
 
 int lb_dev_extents(struct lb_dev *dev, uint64_t off, uint64_t len, lb_extent_fn fn, void *opaque)
 {
-	struct extent_guard g = { .next = off, .end = off + len, .fn = fn, .opaque = opaque };
+	struct extent_guard g = {.next = off, .end = off + len, .fn = fn, .opaque = opaque};
 	int r = check_range(dev, (size_t)0, off, "extent query");
 
 	if (r < 0)
@@ -293,7 +293,7 @@ static int slice_extents(struct lb_dev *dev, uint64_t off, uint64_t len, lb_exte
 			 void *opaque)
 {
 	struct slice *s = dev->priv;
-	struct slice_walk w = { .base = s->off, .fn = fn, .opaque = opaque };
+	struct slice_walk w = {.base = s->off, .fn = fn, .opaque = opaque};
 
 	return lb_dev_extents(dev->lower, s->off + off, len, slice_extent_cb, &w);
 }
@@ -321,8 +321,8 @@ int lb_slice_dev_new(struct lb_dev *lower, uint64_t off, uint64_t len, const cha
 
 	if (off > lower->size || len > lower->size - off)
 		return lb_err(-EINVAL, name, NULL,
-			      "range %" PRIu64 "+%" PRIu64 " is outside %s (%" PRIu64 " bytes)", off,
-			      len, lower->name, lower->size);
+			      "range %" PRIu64 "+%" PRIu64 " is outside %s (%" PRIu64 " bytes)",
+			      off, len, lower->name, lower->size);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

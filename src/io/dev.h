@@ -41,7 +41,7 @@ typedef int (*lb_extent_fn)(void *opaque, uint64_t off, uint64_t len, enum lb_ex
 #define LB_DEV_OPS_VERSION 1
 
 struct lb_dev_ops {
-	int version;      /* LB_DEV_OPS_VERSION */
+	int version;	  /* LB_DEV_OPS_VERSION */
 	const char *kind; /* "file", "vhd-fixed", "nbd", "slice", "fault", "mem" */
 	/*
 	 * Read up to @len bytes at @off (in range). Return the number of bytes
@@ -63,13 +63,13 @@ struct lb_dev_ops {
 
 struct lb_dev {
 	const struct lb_dev_ops *ops;
-	void *priv;            /* owned by the implementation */
-	struct lb_dev *lower;  /* device this filter reads from; a reference is held */
-	uint64_t size;         /* bytes addressable, [0, size) */
-	uint32_t sector_size;  /* logical sector size the disk presents: 512 or 4096 */
+	void *priv;	      /* owned by the implementation */
+	struct lb_dev *lower; /* device this filter reads from; a reference is held */
+	uint64_t size;	      /* bytes addressable, [0, size) */
+	uint32_t sector_size; /* logical sector size the disk presents: 512 or 4096 */
 	bool read_only;
 	int refs;
-	char *name;            /* for messages: a path, "partition 2", ... */
+	char *name; /* for messages: a path, "partition 2", ... */
 };
 
 /*

@@ -5,10 +5,21 @@
 #include "base/util.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum rule_kind { R_READ_ERR, R_WRITE_ERR, R_ENOSPC, R_FLIP, R_SHORT, R_WRITE_LIMIT };
+enum rule_kind {
+	R_READ_ERR,
+	R_WRITE_ERR,
+	R_ENOSPC,
+	R_FLIP,
+	R_SHORT,
+	R_WRITE_LIMIT,
+	R_KILL_AT,    /* SIGKILL when write N arrives, before it reaches the device */
+	R_KILL_AFTER, /* SIGKILL right after write N reached the device */
+	R_CRASH_AT,   /* SIGSEGV when write N arrives (a crashing library) */
+};
 
 struct rule {
 	enum rule_kind kind;
@@ -70,6 +81,12 @@ static int parse_rule(const char *s, struct rule *r)
 		r->kind = R_WRITE_LIMIT;
 		return lb_parse_u64(val, &r->off) < 0 ? -EINVAL : 0;
 	}
+	if ((klen == 13 && !memcmp(s, "kill-at-write", 13)) ||
+	    (klen == 16 && !memcmp(s, "kill-after-write", 16)) ||
+	    (klen == 14 && !memcmp(s, "crash-at-write", 14))) {
+		r->kind = s[0] == 'c' ? R_CRASH_AT : klen == 16 ? R_KILL_AFTER : R_KILL_AT;
+		return lb_parse_u64(val, &r->off) < 0 || r->off == 0 ? -EINVAL : 0;
+	}
 	if (klen == 4 && !memcmp(s, "flip", 4)) {
 		char tmp[64];
 		char *colon;
@@ -104,7 +121,8 @@ static int parse_spec(const char *spec, struct fault *f)
 
 		if (n == 0 || n >= sizeof(rule) || f->n >= LB_FAULT_MAX_RULES ||
 		    (lb_strlcpy(rule, p, n + 1), parse_rule(rule, &f->rules[f->n]) < 0))
-			return lb_err(-EINVAL, "LIFEBOAT_FAULT", "see src/io/fault.h for the grammar",
+			return lb_err(-EINVAL, "LIFEBOAT_FAULT",
+				      "see src/io/fault.h for the grammar",
 				      "cannot parse fault rule '%.*s'", (int)LB_MIN(n, 100), p);
 		f->n++;
 		p += n;
@@ -139,7 +157,8 @@ static ssize_t fault_pread(struct lb_dev *dev, void *buf, size_t len, uint64_t o
 	for (unsigned i = 0; i < f->n; i++)
 		if (f->rules[i].kind == R_READ_ERR && touches(&f->rules[i], len, off))
 			return lb_err(-EIO, dev->name, "the disk holding the image may be failing",
-				      "read error at offset %" PRIu64 " (injected)", off);
+				      "read error at offset %" PRIu64 " (injected)",
+				      LB_MAX(off, f->rules[i].off));
 	r = lb_dev_pread(dev->lower, buf, len, off);
 	if (r < 0)
 		return r;
@@ -167,13 +186,23 @@ static ssize_t fault_pwrite(struct lb_dev *dev, const void *buf, size_t len, uin
 				      " writes)",
 				      off, ru->off);
 		if (ru->kind == R_WRITE_ERR && touches(ru, len, off))
-			return lb_err(-EIO, dev->name, NULL, "write error at offset %" PRIu64 " (injected)",
-				      off);
+			return lb_err(-EIO, dev->name, NULL,
+				      "write error at offset %" PRIu64 " (injected)", off);
 		if (ru->kind == R_ENOSPC && touches(ru, len, off))
 			return lb_err(-ENOSPC, dev->name, "free space on the host file system",
-				      "no space left writing at offset %" PRIu64 " (injected)", off);
+				      "no space left writing at offset %" PRIu64 " (injected)",
+				      off);
+		if (ru->kind == R_KILL_AT && f->writes == ru->off)
+			raise(SIGKILL);
+		if (ru->kind == R_CRASH_AT && f->writes == ru->off)
+			raise(SIGSEGV);
 	}
 	r = lb_dev_pwrite(dev->lower, buf, len, off);
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->rules[i].kind == R_KILL_AFTER && f->writes == f->rules[i].off) {
+			lb_dev_flush(dev->lower);
+			raise(SIGKILL);
+		}
 	return r < 0 ? r : (ssize_t)len;
 }
 

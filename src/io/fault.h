@@ -10,6 +10,10 @@
  *   flip=OFF[:BIT]          reads return byte OFF with bit BIT (0-7, default 0) inverted
  *   short-reads             every read returns at most half of what was asked (min 1)
  *   write-limit=N           the N+1th write request and every one after fail with EIO
+ *   kill-at-write=N         the process kills itself (SIGKILL) when write request N (1-based)
+ *                           arrives, before it reaches the device below
+ *   kill-after-write=N      ... right after write request N reached the device (and a flush)
+ *   crash-at-write=N        the process crashes (SIGSEGV) when write request N arrives
  *
  * The image layer stacks this filter over the guest disk when the environment
  * variable LIFEBOAT_FAULT holds a spec, so end-to-end tests can switch it on.

@@ -150,7 +150,8 @@ int lb_file_dev_open(const char *path, bool read_only, struct lb_dev **out)
 			return lb_err(-e, path,
 				      read_only ? "check the file's permissions"
 						: "check the file's permissions, or use --dry-run",
-				      "permission denied opening %s", read_only ? "for reading" : "for writing");
+				      "permission denied opening %s",
+				      read_only ? "for reading" : "for writing");
 		if (e == EROFS)
 			return lb_err(-e, path, "copy the image to a writable file system",
 				      "the file is on a read-only file system");

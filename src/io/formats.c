@@ -38,12 +38,17 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define HINT_DAMAGED "the image header is damaged; try 'qemu-img check', or restore the image from a backup"
+#define HINT_DAMAGED \
+	"the image header is damaged; try 'qemu-img check', or restore the image from a backup"
 #define HINT_TRUNC "the image looks truncated; restore it from a backup"
 
-static const uint8_t qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
+static const uint8_t qcow2_magic[4] = {'Q', 'F', 'I', 0xfb};
+
+/* qemu's limit: an L1 table of at most 32 MiB */
+#define QCOW2_MAX_L1_ENTRIES ((32u << 20) / 8)
 
 uint32_t lb_crc32c(uint32_t crc, const void *data, size_t len)
 {
@@ -75,8 +80,11 @@ int lb_qcow2_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 
 	memset(out, 0, sizeof(*out));
 	out->format = LB_FMT_QCOW2;
-	if (len < 72 || memcmp(b, qcow2_magic, 4))
+	if (len < 4 || memcmp(b, qcow2_magic, 4))
 		return lb_err(-EMEDIUMTYPE, "qcow2 header", NULL, "no qcow2 magic at offset 0");
+	if (len < 72)
+		return lb_err(-EBADMSG, "qcow2 header", HINT_TRUNC,
+			      "the header is cut short (%zu of 72 bytes)", len);
 	version = lb_be32(b + 4);
 	bf_off = lb_be64(b + 8);
 	bf_size = lb_be32(b + 16);
@@ -88,22 +96,33 @@ int lb_qcow2_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 	rt_off = lb_be64(b + 48);
 	rt_clusters = lb_be32(b + 56);
 	if (version != 2 && version != 3)
-		return lb_err(-EBADMSG, "qcow2 header", HINT_DAMAGED, "unsupported version %" PRIu32,
-			      version);
+		return lb_err(-EBADMSG, "qcow2 header", HINT_DAMAGED,
+			      "unsupported version %" PRIu32, version);
 	snprintf(out->subformat, sizeof(out->subformat), "v%" PRIu32, version);
 	if (version == 3) {
 		if (len < 104)
-			return lb_err(-EBADMSG, "qcow2 header", HINT_TRUNC, "version 3 header is cut short");
+			return lb_err(-EBADMSG, "qcow2 header", HINT_TRUNC,
+				      "version 3 header is cut short");
 		incompat = lb_be64(b + 72);
 	}
-	if (cluster_bits < 9 || cluster_bits > 21)
+	if (cluster_bits < 9)
 		return lb_err(-EBADMSG, "qcow2 header", HINT_DAMAGED,
-			      "cluster size 2^%" PRIu32 " is outside 512 B..2 MiB", cluster_bits);
+			      "cluster size 2^%" PRIu32 " is below 512 bytes", cluster_bits);
+	if (cluster_bits > 21)
+		return lb_err(-EOVERFLOW, "qcow2 header", HINT_DAMAGED,
+			      "cluster size 2^%" PRIu32 " exceeds 2 MiB", cluster_bits);
 	cluster = UINT64_C(1) << cluster_bits;
 	if (size > (UINT64_C(1) << 56))
 		return lb_err(-EOVERFLOW, "qcow2 header", HINT_DAMAGED,
 			      "virtual size %" PRIu64 " is impossibly large", size);
+	if (l1_size > QCOW2_MAX_L1_ENTRIES)
+		return lb_err(-EOVERFLOW, "qcow2 header", HINT_DAMAGED,
+			      "L1 table of %" PRIu32 " entries exceeds %u", l1_size,
+			      QCOW2_MAX_L1_ENTRIES);
 	out->virtual_size = size;
+	out->l1_offset = l1_off;
+	out->l1_entries = l1_size;
+	out->cluster_bits = cluster_bits;
 	/* L1 must be able to map the whole disk, and lie inside the file */
 	l2_entries = cluster / 8;
 	cover = (uint64_t)l1_size * l2_entries; /* clusters mapped; < 2^32 * 2^18 */
@@ -111,8 +130,8 @@ int lb_qcow2_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 		return lb_err(-EBADMSG, "qcow2 header", HINT_DAMAGED,
 			      "L1 table of %" PRIu32 " entries cannot map a %" PRIu64 "-byte disk",
 			      l1_size, size);
-	if (l1_size && (l1_off % cluster || l1_off > file_size ||
-			(uint64_t)l1_size * 8 > file_size - l1_off))
+	if (l1_size &&
+	    (l1_off % cluster || l1_off > file_size || (uint64_t)l1_size * 8 > file_size - l1_off))
 		return lb_err(-EBADMSG, "qcow2 header", HINT_TRUNC,
 			      "L1 table (%" PRIu64 " bytes at offset %" PRIu64
 			      ") lies outside the file (%" PRIu64 " bytes)",
@@ -124,7 +143,8 @@ int lb_qcow2_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 			      ") lies outside the file (%" PRIu64 " bytes)",
 			      rt_clusters, rt_off, file_size);
 	if (bf_off) {
-		if (bf_size == 0 || bf_size > 1023 || bf_off > cluster || bf_size > cluster - bf_off)
+		if (bf_size == 0 || bf_size > 1023 || bf_off > cluster ||
+		    bf_size > cluster - bf_off)
 			return lb_err(-EBADMSG, "qcow2 header", HINT_DAMAGED,
 				      "backing file name (%" PRIu32 " bytes at offset %" PRIu64
 				      ") is invalid",
@@ -157,8 +177,11 @@ int lb_vmdk_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 		snprintf(out->subformat, sizeof(out->subformat), "descriptor");
 		return 0;
 	}
-	if (len < 77 || memcmp(b, "KDMV", 4))
+	if (len < 4 || memcmp(b, "KDMV", 4))
 		return lb_err(-EMEDIUMTYPE, "VMDK header", NULL, "no VMDK magic at offset 0");
+	if (len < 77)
+		return lb_err(-EBADMSG, "VMDK header", HINT_TRUNC,
+			      "the header is cut short (%zu of 77 bytes)", len);
 	version = lb_le32(b + 4);
 	capacity = lb_le64(b + 12);
 	grain = lb_le64(b + 20);
@@ -171,15 +194,19 @@ int lb_vmdk_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 	if (capacity > (UINT64_C(1) << 47))
 		return lb_err(-EOVERFLOW, "VMDK header", HINT_DAMAGED,
 			      "capacity of %" PRIu64 " sectors is impossibly large", capacity);
-	if (grain == 0 || grain > 1 << 16 || (grain & (grain - 1)))
+	if (grain == 0 || (grain & (grain - 1)))
 		return lb_err(-EBADMSG, "VMDK header", HINT_DAMAGED,
-			      "grain size of %" PRIu64 " sectors is invalid", grain);
+			      "grain size of %" PRIu64 " sectors is not a power of two", grain);
+	if (grain > 1 << 16)
+		return lb_err(-EOVERFLOW, "VMDK header", HINT_DAMAGED,
+			      "grain size of %" PRIu64 " sectors exceeds 65536", grain);
 	if (desc_off && (desc_off > file_size / 512 || desc_size > file_size / 512 - desc_off))
 		return lb_err(-EBADMSG, "VMDK header", HINT_TRUNC,
 			      "embedded descriptor lies outside the file");
 	if (gd_off != UINT64_MAX && gd_off > file_size / 512)
 		return lb_err(-EBADMSG, "VMDK header", HINT_TRUNC,
-			      "grain directory at sector %" PRIu64 " lies outside the file", gd_off);
+			      "grain directory at sector %" PRIu64 " lies outside the file",
+			      gd_off);
 	out->virtual_size = capacity * 512;
 	out->dirty = b[72] != 0;
 	snprintf(out->subformat, sizeof(out->subformat), "%s",
@@ -215,10 +242,12 @@ int lb_vhdx_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 	memset(out, 0, sizeof(*out));
 	out->format = LB_FMT_VHDX;
 	if (len < 8 || memcmp(b, "vhdxfile", 8))
-		return lb_err(-EMEDIUMTYPE, "VHDX header", NULL, "no \"vhdxfile\" signature at offset 0");
+		return lb_err(-EMEDIUMTYPE, "VHDX header", NULL,
+			      "no \"vhdxfile\" signature at offset 0");
 	if (file_size < (1u << 20) || len < 132 * 1024)
 		return lb_err(-EBADMSG, "VHDX header", HINT_TRUNC,
-			      "the file (%" PRIu64 " bytes) is too short to hold VHDX headers", file_size);
+			      "the file (%" PRIu64 " bytes) is too short to hold VHDX headers",
+			      file_size);
 	ok1 = vhdx_header_ok(b + 64 * 1024, &s1);
 	ok2 = vhdx_header_ok(b + 128 * 1024, &s2);
 	if (!ok1 && !ok2)
@@ -232,8 +261,8 @@ int lb_vhdx_header_parse(const uint8_t *b, size_t len, uint64_t file_size,
 	return 0;
 }
 
-static int probe_vhd(const uint8_t *head, size_t head_len, const uint8_t *tail,
-		     uint64_t file_size, struct lb_image_probe *out)
+static int probe_vhd(const uint8_t *head, size_t head_len, const uint8_t *tail, uint64_t file_size,
+		     struct lb_image_probe *out)
 {
 	struct lb_vhd_footer f;
 	int r;
@@ -243,8 +272,10 @@ static int probe_vhd(const uint8_t *head, size_t head_len, const uint8_t *tail,
 	if (!tail || !lb_vhd_footer_magic(tail)) {
 		if (head_len >= 512 && lb_vhd_footer_magic(head))
 			return lb_err(-EBADMSG, "VHD footer", HINT_TRUNC,
-				      "the footer at the end of the file is missing (only the copy at offset 0 is present)");
-		return lb_err(-EMEDIUMTYPE, "VHD footer", NULL, "no \"conectix\" footer at the end of the file");
+				      "the footer at the end of the file is missing (only the copy "
+				      "at offset 0 is present)");
+		return lb_err(-EMEDIUMTYPE, "VHD footer", NULL,
+			      "no \"conectix\" footer at the end of the file");
 	}
 	r = lb_vhd_footer_parse(tail, &f);
 	if (r < 0)
@@ -274,7 +305,12 @@ int lb_image_probe(const uint8_t *head, size_t head_len, const uint8_t *tail, ui
 		found = LB_FMT_VDI;
 	else if (tail && lb_vhd_footer_magic(tail))
 		found = LB_FMT_VHD;
+	else if (head_len >= 512 && lb_vhd_footer_magic(head))
+		found = LB_FMT_VHD; /* a dynamic VHD that lost its footer: probe_vhd says so */
 
+	if (want == LB_FMT_NBD) /* not a file format: no content is "nbd" */
+		return lb_err(-EMEDIUMTYPE, "image", "give an nbd:// URI instead of a file",
+			      "a file cannot hold the NBD format");
 	if (want != LB_FMT_AUTO && want != found) {
 		if (want == LB_FMT_RAW) {
 			out->format = LB_FMT_RAW;
@@ -295,10 +331,80 @@ int lb_image_probe(const uint8_t *head, size_t head_len, const uint8_t *tail, ui
 	case LB_FMT_VDI:
 		out->format = LB_FMT_VDI;
 		if (head_len < 0x44 || lb_le32(head + 0x40) != 0xbeda107fu)
-			return lb_err(-EMEDIUMTYPE, "VDI header", NULL, "no VDI signature at offset 0x40");
+			return lb_err(-EMEDIUMTYPE, "VDI header", NULL,
+				      "no VDI signature at offset 0x40");
 		return 0;
 	default:
 		out->format = LB_FMT_RAW;
 		return 0;
 	}
+}
+
+#define QCOW2_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
+#define QCOW2_COMPRESSED (UINT64_C(1) << 62)
+
+int lb_qcow2_tables_check(const struct lb_image_probe *p, uint64_t file_size,
+			  int (*read)(void *ctx, void *buf, size_t len, uint64_t off), void *ctx)
+{
+	uint64_t cluster = UINT64_C(1) << p->cluster_bits, l2_bytes = 0;
+	size_t l1_len = (size_t)p->l1_entries * 8;
+	uint8_t *l1 = NULL, *l2 = NULL;
+	bool data_too;
+	int r = 0;
+
+	if (!p->l1_entries)
+		return 0;
+	l1 = malloc(l1_len);
+	if (!l1)
+		return -ENOMEM;
+	r = read(ctx, l1, l1_len, p->l1_offset);
+	if (r < 0)
+		goto out;
+	for (uint32_t i = 0; i < p->l1_entries; i++) {
+		uint64_t off = lb_be64(l1 + 8 * (size_t)i) & QCOW2_OFFSET_MASK;
+
+		if (!off)
+			continue;
+		if (off % cluster || off > file_size || cluster > file_size - off) {
+			r = lb_err(-EBADMSG, "qcow2 L1 table", HINT_TRUNC,
+				   "entry %" PRIu32 " points to an L2 table at offset %" PRIu64
+				   ", beyond the end of the file (%" PRIu64 " bytes)",
+				   i, off, file_size);
+			goto out;
+		}
+		l2_bytes += cluster;
+	}
+	/* the data clusters too, while that is cheap (L2 tables of up to 64 MiB in all) */
+	data_too = l2_bytes <= LB_QCOW2_CHECK_MAX;
+	l2 = data_too ? malloc(cluster) : NULL;
+	if (data_too && !l2) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; data_too && i < p->l1_entries; i++) {
+		uint64_t off = lb_be64(l1 + 8 * (size_t)i) & QCOW2_OFFSET_MASK;
+
+		if (!off)
+			continue;
+		r = read(ctx, l2, cluster, off);
+		if (r < 0)
+			goto out;
+		for (uint64_t k = 0; k < cluster / 8; k++) {
+			uint64_t e = lb_be64(l2 + 8 * k), d = e & QCOW2_OFFSET_MASK;
+
+			if ((e & QCOW2_COMPRESSED) || !d)
+				continue;
+			if (d > file_size || cluster > file_size - d) {
+				r = lb_err(-EBADMSG, "qcow2 L2 table", HINT_TRUNC,
+					   "a data cluster at offset %" PRIu64
+					   " lies beyond the end of the file (%" PRIu64 " bytes)",
+					   d, file_size);
+				goto out;
+			}
+		}
+	}
+out:
+	free(l1);
+	free(l2);
+	return r;
 }

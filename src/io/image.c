@@ -6,11 +6,13 @@
 #include "io/fault.h"
 #include "io/nbd.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define HEAD_LEN (136 * 1024) /* covers the VHDX headers at 64 and 128 KiB */
 
@@ -19,10 +21,10 @@ static const struct {
 	const char *name;
 	const char *qemu;
 } formats[] = {
-	{ LB_FMT_AUTO, "auto", NULL },    { LB_FMT_RAW, "raw", "raw" },
-	{ LB_FMT_VHD, "vhd", "vpc" },     { LB_FMT_VHDX, "vhdx", "vhdx" },
-	{ LB_FMT_QCOW2, "qcow2", "qcow2" }, { LB_FMT_VMDK, "vmdk", "vmdk" },
-	{ LB_FMT_VDI, "vdi", "vdi" },     { LB_FMT_NBD, "nbd", NULL },
+	{LB_FMT_AUTO, "auto", NULL},	  {LB_FMT_RAW, "raw", "raw"},
+	{LB_FMT_VHD, "vhd", "vpc"},	  {LB_FMT_VHDX, "vhdx", "vhdx"},
+	{LB_FMT_QCOW2, "qcow2", "qcow2"}, {LB_FMT_VMDK, "vmdk", "vmdk"},
+	{LB_FMT_VDI, "vdi", "vdi"},	  {LB_FMT_NBD, "nbd", NULL},
 };
 
 const char *lb_image_format_name(enum lb_image_format fmt)
@@ -89,6 +91,11 @@ void lb_image_free(struct lb_image *img)
 	free(img);
 }
 
+static int read_file_at(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return lb_dev_pread(ctx, buf, len, off);
+}
+
 static int stack_fault(struct lb_image *img, const struct lb_image_opts *opts)
 {
 	const char *spec = opts->fault_spec ? opts->fault_spec : getenv("LIFEBOAT_FAULT");
@@ -103,6 +110,57 @@ static int stack_fault(struct lb_image *img, const struct lb_image_opts *opts)
 	lb_dev_unref(img->disk);
 	img->disk = f;
 	return 0;
+}
+
+/*
+ * qemu (file-posix.c) takes OFD read locks on bytes of the image file to
+ * announce its permissions: byte 100 + N for each permission N it holds
+ * (1: write). A process that may write, such as a running VM, therefore
+ * holds a lock on byte 101, and an F_WRLCK there conflicts with it. This is
+ * what qemu-nbd checks for the formats it serves; lifeboat checks the same
+ * for the files it serves itself (raw, fixed VHD).
+ */
+#define QEMU_LOCK_PERM_WRITE 101
+
+static int check_qemu_write_lock(const char *path)
+{
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = QEMU_LOCK_PERM_WRITE,
+			   .l_len = 1};
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int r;
+
+	if (fd < 0)
+		return 0; /* opened a moment ago; any real problem shows on the next read */
+	r = fcntl(fd, F_OFD_GETLK, &fl);
+	close(fd);
+	if (r < 0 || fl.l_type == F_UNLCK)
+		return 0;
+	return lb_err(-EBUSY, path,
+		      "stop the VM that uses it first; to read it anyway, pass --force-share "
+		      "(what is read may be inconsistent while the VM writes)",
+		      "the image is in use by another process (a running VM?): it holds qemu's "
+		      "write lock");
+}
+
+/* The problem text when the name says @named and the content is raw. */
+static const char *missing_magic(enum lb_image_format named)
+{
+	switch (named) {
+	case LB_FMT_VHD:
+		return "\"conectix\" footer at the end: a truncated copy looks like this too";
+	case LB_FMT_QCOW2:
+		return "\"QFI\\xfb\" magic at offset 0";
+	case LB_FMT_VHDX:
+		return "\"vhdxfile\" signature at offset 0";
+	case LB_FMT_VMDK:
+		return "VMDK header at offset 0";
+	case LB_FMT_VDI:
+		return "VDI signature at offset 0x40";
+	default:
+		return "signature";
+	}
 }
 
 static int open_file_image(struct lb_image *img, const struct lb_image_opts *opts)
@@ -138,27 +196,50 @@ static int open_file_image(struct lb_image *img, const struct lb_image_opts *opt
 		lb_dev_unref(file);
 		return r;
 	}
-	r = lb_image_probe(head, head_len, file->size >= 512 ? tail : NULL, file->size, opts->format,
-			   &probe);
+	r = lb_image_probe(head, head_len, file->size >= 512 ? tail : NULL, file->size,
+			   opts->format, &probe);
 	if (r < 0) {
 		lb_dev_unref(file);
 		if (r == -EMEDIUMTYPE && opts->format != LB_FMT_AUTO)
-			lb_err_default_hint("check the image, or drop --format to detect the format from the content");
-		return lb_err_context("%s", img->path);
+			lb_err_default_hint("check the image, or drop --format to detect the "
+					    "format from the content");
+		return r;
 	}
 	if (opts->format == LB_FMT_AUTO && named != LB_FMT_AUTO && named != probe.format) {
+		struct lb_image_probe as_named;
+
+		/*
+		 * Content that is no known format under a format's name may still
+		 * be that format, damaged (a truncated dynamic VHD keeps only its
+		 * footer copy at offset 0): let that format's parser say so.
+		 */
+		if (probe.format == LB_FMT_RAW) {
+			r = lb_image_probe(head, head_len, file->size >= 512 ? tail : NULL,
+					   file->size, named, &as_named);
+			if (r < 0 && r != -EMEDIUMTYPE) {
+				lb_dev_unref(file);
+				return r;
+			}
+		}
 		lb_dev_unref(file);
+		if (probe.format == LB_FMT_RAW)
+			return lb_err(
+				-EMEDIUMTYPE, img->path,
+				"if the name is wrong, pass --format to say what the file holds",
+				"the name says %s but the content is not a known image format (no "
+				"%s)",
+				lb_image_format_name(named), missing_magic(named));
 		return lb_err(-EMEDIUMTYPE, img->path,
 			      "if the name is wrong, pass --format to say what the file holds",
-			      "the name says %s but the content is %s%s", lb_image_format_name(named),
-			      probe.format == LB_FMT_RAW ? "not a known image format (no " : "",
-			      probe.format == LB_FMT_RAW
-				      ? (named == LB_FMT_VHD ? "\"conectix\" footer at the end)"
-				       : named == LB_FMT_QCOW2 ? "\"QFI\\xfb\" magic at offset 0)"
-				       : named == LB_FMT_VHDX ? "\"vhdxfile\" signature at offset 0)"
-				       : named == LB_FMT_VMDK ? "VMDK header at offset 0)"
-							      : "signature)")
-				      : lb_image_format_name(probe.format));
+			      "the name says %s but the content is %s", lb_image_format_name(named),
+			      lb_image_format_name(probe.format));
+	}
+	if (probe.format == LB_FMT_QCOW2) {
+		r = lb_qcow2_tables_check(&probe, file->size, read_file_at, file);
+		if (r < 0) {
+			lb_dev_unref(file);
+			return r;
+		}
 	}
 	img->format = probe.format;
 	lb_strlcpy(img->subformat, probe.subformat, sizeof(img->subformat));
@@ -174,13 +255,21 @@ static int open_file_image(struct lb_image *img, const struct lb_image_opts *opt
 			 lb_image_format_name(probe.format));
 
 	if (probe.format == LB_FMT_RAW) {
+		r = opts->force_share && opts->read_only ? 0 : check_qemu_write_lock(img->path);
+		if (r < 0) {
+			lb_dev_unref(file);
+			return r;
+		}
 		img->disk = file;
 		return 0;
 	}
 	if (probe.format == LB_FMT_VHD) {
 		r = lb_vhd_footer_parse(tail, &img->vhd);
 		if (r == 0 && img->vhd.disk_type == LB_VHD_FIXED) {
-			r = lb_vhd_fixed_dev_new(file, &img->vhd, &img->disk);
+			r = opts->force_share && opts->read_only ? 0
+								 : check_qemu_write_lock(img->path);
+			if (r == 0)
+				r = lb_vhd_fixed_dev_new(file, &img->vhd, &img->disk);
 			lb_dev_unref(file);
 			return r;
 		}
@@ -192,15 +281,19 @@ static int open_file_image(struct lb_image *img, const struct lb_image_opts *opt
 			if (r == 0)
 				r = lb_vhd_dyn_header_parse(dyn, &img->vhd, file->size, &dh);
 			if (r == 0 && img->vhd.disk_type == LB_VHD_DIFFERENCING)
-				lb_strlcpy(img->backing_file, dh.parent_name, sizeof(img->backing_file));
+				lb_strlcpy(img->backing_file, dh.parent_name,
+					   sizeof(img->backing_file));
 		}
 		if (r < 0) {
 			lb_dev_unref(file);
-			return lb_err_context("%s", img->path);
+			return r;
 		}
 	}
 	lb_dev_unref(file);
-	return lb_nbd_dev_open(img->path, qemu_name(probe.format), opts->read_only, &img->disk);
+	return lb_nbd_dev_open(img->path, qemu_name(probe.format),
+			       (opts->read_only ? LB_NBD_READ_ONLY : 0) |
+				       (opts->force_share ? LB_NBD_FORCE_SHARE : 0),
+			       &img->disk);
 }
 
 int lb_image_open(const char *path, const struct lb_image_opts *opts, struct lb_image **out)

@@ -44,20 +44,26 @@ enum lb_image_format {
 struct lb_image_opts {
 	bool read_only;
 	enum lb_image_format format; /* LB_FMT_AUTO to detect */
-	const char *fault_spec;      /* NULL: use $LIFEBOAT_FAULT if set */
+	const char *fault_spec;	     /* NULL: use $LIFEBOAT_FAULT if set */
+	/*
+	 * Read-only only: open even if a running VM (any qemu process with write
+	 * permission) holds the image's lock. Without it such an image is refused
+	 * with -EBUSY, whether qemu-nbd or lifeboat itself serves the format.
+	 */
+	bool force_share;
 };
 
 struct lb_image {
 	char *path;
 	enum lb_image_format format;
-	char subformat[32];       /* "fixed", "dynamic", "v3", "monolithicSparse", ... */
-	struct lb_dev *disk;      /* the guest disk; owned */
+	char subformat[32];  /* "fixed", "dynamic", "v3", "monolithicSparse", ... */
+	struct lb_dev *disk; /* the guest disk; owned */
 	bool read_only;
-	uint64_t file_size;       /* bytes of the container file (0 for NBD URIs) */
+	uint64_t file_size;	  /* bytes of the container file (0 for NBD URIs) */
 	uint64_t file_allocated;  /* bytes it occupies on the host */
 	char backing_file[1024];  /* qcow2/VHD parent, if any */
 	struct lb_vhd_footer vhd; /* valid when format == LB_FMT_VHD */
-	char note[256];           /* a warning for the user, or "" */
+	char note[256];		  /* a warning for the user, or "" */
 };
 
 /*
@@ -81,10 +87,14 @@ int lb_image_format_parse(const char *s, enum lb_image_format *out);
 struct lb_image_probe {
 	enum lb_image_format format;
 	char subformat[32];
-	uint64_t virtual_size;  /* from the header; 0 if the header does not say */
+	uint64_t virtual_size; /* from the header; 0 if the header does not say */
 	char backing_file[1024];
 	bool encrypted;
-	bool dirty;             /* qcow2 dirty bit / VMDK unclean shutdown */
+	bool dirty; /* qcow2 dirty bit / VMDK unclean shutdown */
+	/* qcow2: where the L1 table is, for lb_qcow2_tables_check() */
+	uint64_t l1_offset;
+	uint32_t l1_entries;
+	uint32_t cluster_bits;
 };
 
 /*
@@ -108,6 +118,18 @@ int lb_vmdk_header_parse(const uint8_t *buf, size_t len, uint64_t file_size,
 /* VHDX: @buf holds the file's first 256 KiB (or all of it if shorter). */
 int lb_vhdx_header_parse(const uint8_t *buf, size_t len, uint64_t file_size,
 			 struct lb_image_probe *out);
+
+/*
+ * The qcow2 mapping tables must lie inside the file: qemu reads what lies
+ * beyond the end of a truncated file as zeros, so without this check a cut
+ * image would look like an empty disk. @read reads @len bytes at @off of the
+ * file (returns 0 or a negative errno). Checks every L2 table the L1 table
+ * names and, while at most LB_QCOW2_CHECK_MAX bytes of L2 tables, every data
+ * cluster they map. Returns 0, -EBADMSG (recorded), -ENOMEM or a read error.
+ */
+#define LB_QCOW2_CHECK_MAX (64u << 20)
+int lb_qcow2_tables_check(const struct lb_image_probe *p, uint64_t file_size,
+			  int (*read)(void *ctx, void *buf, size_t len, uint64_t off), void *ctx);
 
 /* CRC-32C (Castagnoli), as used by VHDX. */
 uint32_t lb_crc32c(uint32_t crc, const void *data, size_t len);

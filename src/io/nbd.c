@@ -18,35 +18,63 @@
 
 struct nbd_priv {
 	struct nbd_handle *h;
-	uint32_t min_block;  /* alignment the server wants; 1 if none */
-	uint32_t max_req;    /* largest request we send */
-	bool has_status;     /* base:allocation negotiated */
-	bool dirty;          /* written since the last flush */
-	int errfd;           /* the child's stderr (memfd), or -1 */
+	uint32_t min_block; /* alignment the server wants; 1 if none */
+	uint32_t max_req;   /* largest request we send */
+	bool has_status;    /* base:allocation negotiated */
+	bool dirty;	    /* written since the last flush */
+	int errfd;	    /* the child's stderr (memfd), or -1 */
 };
 
-/* Last non-empty line the child wrote to stderr, without the "qemu-nbd: " prefix. */
+/*
+ * What the child wrote to stderr, cleaned for quoting in one line: the
+ * "qemu-nbd: " prefixes and the "Failed to blk_new_open '<our options>': "
+ * preamble (which only repeats the path) are dropped, and lines are joined
+ * with ": " (not "; ", which separates our problem from the hint). qemu reports a lock conflict on two lines ("Failed to get
+ * \"write\" lock" and "Is another process using the image [...]?"), so the
+ * whole text is kept, not only the last line.
+ */
 static void child_message(int errfd, char *out, size_t cap)
 {
 	char buf[4096];
 	ssize_t n;
-	char *line, *end;
+	size_t len = 0;
+	char *line, *next;
 
 	out[0] = '\0';
-	if (errfd < 0)
+	if (errfd < 0 || cap == 0)
 		return;
 	n = pread(errfd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	end = buf + n;
-	while (end > buf && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		*--end = '\0';
-	line = strrchr(buf, '\n');
-	line = line ? line + 1 : buf;
-	if (!strncmp(line, "qemu-nbd: ", 10))
-		line += 10;
-	lb_strlcpy(out, line, cap);
+	for (line = buf; line && *line; line = next) {
+		char *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		end = line + strlen(line);
+		while (end > line && (end[-1] == '\r' || end[-1] == ' '))
+			*--end = '\0';
+		if (!strncmp(line, "qemu-nbd: ", 10))
+			line += 10;
+		if (!strncmp(line, "Failed to blk_new_open '", 24)) {
+			char *q = strstr(line + 24, "': ");
+
+			if (q)
+				line = q + 3;
+		}
+		if (!*line)
+			continue;
+		if (len && len + 2 < cap) {
+			memcpy(out + len, ": ", 2);
+			len += 2;
+		}
+		lb_strlcpy(out + len, line, cap - len);
+		len = strlen(out);
+		if (len + 1 >= cap)
+			break;
+	}
 }
 
 static int nbd_fail(struct lb_dev *dev, const char *what, uint64_t off)
@@ -183,9 +211,9 @@ static int nbd_dev_extents(struct lb_dev *dev, uint64_t off, uint64_t len, lb_ex
 	if (!p->has_status)
 		return fn(opaque, off, len, LB_EXTENT_DATA);
 	while (off < end) {
-		struct status_walk w = { .fn = fn, .opaque = opaque, .next = off };
+		struct status_walk w = {.fn = fn, .opaque = opaque, .next = off};
 		uint64_t count = LB_MIN(end - off, (uint64_t)1 << 30);
-		nbd_extent_callback cb = { .callback = status_cb, .user_data = &w };
+		nbd_extent_callback cb = {.callback = status_cb, .user_data = &w};
 
 		if (nbd_block_status(p->h, count, off, cb, 0) < 0) {
 			if (w.err < 0)
@@ -232,11 +260,15 @@ bool lb_is_nbd_uri(const char *s)
 	       !strncmp(s, "nbds://", 7) || !strncmp(s, "nbds+unix://", 12);
 }
 
-/* Classify what qemu-nbd said into an errno and a hint. */
-static int classify(const char *msg, const char **hint)
+/* Classify what qemu-nbd said (all of it, not only the last line) into an errno and a hint. */
+static int classify(const char *msg, bool read_only, const char **hint)
 {
-	if (strstr(msg, "lock")) {
-		*hint = "is a VM still running on this image? stop it first";
+	if (strstr(msg, "Is another process using the image") ||
+	    (strstr(msg, "Failed to get") && strstr(msg, " lock"))) {
+		*hint = read_only ? "stop the VM that uses it first; to read it anyway, pass "
+				    "--force-share "
+				    "(what is read may be inconsistent while the VM writes)"
+				  : "stop the VM that uses it first";
 		return -EBUSY;
 	}
 	if (strstr(msg, "No such file")) {
@@ -267,9 +299,8 @@ static int finish_open(struct nbd_handle *h, struct nbd_priv *p, const char *nam
 	minb = nbd_get_block_size(h, LIBNBD_SIZE_MINIMUM);
 	maxb = nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
 	p->min_block = minb > 0 && minb <= 65536 && !(minb & (minb - 1)) ? (uint32_t)minb : 512;
-	p->max_req = maxb >= (int64_t)p->min_block * 2 && maxb <= NBD_DEFAULT_MAX
-			     ? (uint32_t)maxb
-			     : NBD_DEFAULT_MAX;
+	p->max_req = maxb >= (int64_t)p->min_block * 2 && maxb <= NBD_DEFAULT_MAX ? (uint32_t)maxb
+										  : NBD_DEFAULT_MAX;
 	p->has_status = nbd_can_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION) == 1;
 	p->h = h;
 	dev = lb_dev_new(&nbd_ops, p, (uint64_t)size, NULL, read_only, name);
@@ -295,8 +326,9 @@ static int append_escaped(struct lb_buf *b, const char *s)
 	return 0;
 }
 
-int lb_nbd_dev_open(const char *path, const char *fmt, bool read_only, struct lb_dev **out)
+int lb_nbd_dev_open(const char *path, const char *fmt, unsigned flags, struct lb_dev **out)
 {
+	bool read_only = flags & LB_NBD_READ_ONLY;
 	struct nbd_priv *p;
 	struct nbd_handle *h;
 	struct lb_buf opts;
@@ -311,7 +343,8 @@ int lb_nbd_dev_open(const char *path, const char *fmt, bool read_only, struct lb
 	p->errfd = memfd_create("qemu-nbd-stderr", MFD_CLOEXEC);
 	/* driver options, not a file name: no protocol prefixes, no json: */
 	lb_buf_init(&opts, 16384);
-	r = lb_buf_printf(&opts, "driver=%s,file.driver=file,file.filename=", fmt);
+	r = lb_buf_printf(&opts, "driver=%s,%sfile.driver=file,file.filename=", fmt,
+			  read_only && (flags & LB_NBD_FORCE_SHARE) ? "force-share=on," : "");
 	if (r == 0)
 		r = append_escaped(&opts, path);
 	if (r < 0) {
@@ -333,7 +366,8 @@ int lb_nbd_dev_open(const char *path, const char *fmt, bool read_only, struct lb
 		if (p->errfd >= 0)
 			close(p->errfd);
 		free(p);
-		return lb_err(-ENOMEM, path, NULL, "cannot create an NBD handle: %s", nbd_get_error());
+		return lb_err(-ENOMEM, path, NULL, "cannot create an NBD handle: %s",
+			      nbd_get_error());
 	}
 	nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION);
 
@@ -359,11 +393,18 @@ int lb_nbd_dev_open(const char *path, const char *fmt, bool read_only, struct lb
 			close(p->errfd);
 		free(p);
 		if (e == ENOENT && !msg[0])
-			return lb_err(-ENOENT, path, "install qemu-utils (apt-get install qemu-utils)",
+			return lb_err(-ENOENT, path,
+				      "install qemu-utils (apt-get install qemu-utils)",
 				      "cannot run qemu-nbd: %s", lib);
 		if (!msg[0])
-			return lb_err(-EIO, path, NULL, "qemu-nbd failed to open the image: %s", lib);
-		r = classify(msg, &hint);
+			return lb_err(-EIO, path, NULL, "qemu-nbd failed to open the image: %s",
+				      lib);
+		r = classify(msg, read_only, &hint);
+		if (r == -EBUSY)
+			return lb_err(
+				r, path, hint,
+				"the image is in use by another process (a running VM?): qemu: %s",
+				msg);
 		return lb_err(r, path, hint, "qemu cannot open the %s image: %s",
 			      !strcmp(fmt, "vpc") ? "VHD" : fmt, msg);
 	}
@@ -390,14 +431,19 @@ int lb_nbd_dev_connect_uri(const char *uri, bool read_only, struct lb_dev **out)
 	h = nbd_create();
 	if (!h) {
 		free(p);
-		return lb_err(-ENOMEM, uri, NULL, "cannot create an NBD handle: %s", nbd_get_error());
+		return lb_err(-ENOMEM, uri, NULL, "cannot create an NBD handle: %s",
+			      nbd_get_error());
 	}
 	nbd_add_meta_context(h, LIBNBD_CONTEXT_BASE_ALLOCATION);
 	if (nbd_connect_uri(h, uri) < 0) {
 		int e = nbd_get_errno();
+		const char *msg = nbd_get_error() ? nbd_get_error() : "unknown error";
 
-		r = lb_err(e > 0 ? -e : -EIO, uri, "check that the NBD server is running and the URI is right",
-			   "cannot connect: %s", nbd_get_error());
+		if (!strncmp(msg, "nbd_connect_uri: ", 17))
+			msg += 17;
+		r = lb_err(e > 0 ? -e : -EIO, uri,
+			   "check that the NBD server is running and the URI is right",
+			   "cannot connect: %s", msg);
 		nbd_close(h);
 		free(p);
 		return r;

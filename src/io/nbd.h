@@ -18,13 +18,24 @@
 
 #include "io/dev.h"
 
+enum {
+	LB_NBD_READ_ONLY = 1 << 0, /* qemu-nbd --read-only; the device refuses writes */
+	/*
+	 * With LB_NBD_READ_ONLY: open even if another process (a running VM, a
+	 * writable qemu-nbd) holds the image's write lock (qemu's force-share=on).
+	 * What is read may then be inconsistent while that process writes.
+	 */
+	LB_NBD_FORCE_SHARE = 1 << 1,
+};
+
 /*
  * Open @path as a qemu block driver @qemu_format ("qcow2", "vpc", "vhdx",
- * "vmdk", "vdi", "raw"). Errors (recorded, with qemu-nbd's message): -ENOENT
- * if qemu-nbd is missing, -EBUSY if the image is locked by another process,
- * -EBADMSG if qemu rejects the image, -EIO.
+ * "vmdk", "vdi", "raw") with LB_NBD_* @flags. Errors (recorded, with
+ * qemu-nbd's message): -ENOENT if qemu-nbd or the file is missing, -EBUSY if
+ * the image is locked by another process, -EBADMSG if qemu rejects the
+ * image, -EIO.
  */
-int lb_nbd_dev_open(const char *path, const char *qemu_format, bool read_only, struct lb_dev **out);
+int lb_nbd_dev_open(const char *path, const char *qemu_format, unsigned flags, struct lb_dev **out);
 
 /* Connect to a running NBD server: nbd://host[:port]/export, nbd+unix:///export?socket=PATH. */
 int lb_nbd_dev_connect_uri(const char *uri, bool read_only, struct lb_dev **out);

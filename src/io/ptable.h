@@ -49,8 +49,8 @@
 #include "io/dev.h"
 
 #define LB_MBR_MAX_LOGICAL 128
-#define LB_GPT_MAX_ENTRIES 4096          /* entries we accept in a header */
-#define LB_GPT_MAX_ARRAY (4u << 20)      /* bytes of entry array we read */
+#define LB_GPT_MAX_ENTRIES 4096	    /* entries we accept in a header */
+#define LB_GPT_MAX_ARRAY (4u << 20) /* bytes of entry array we read */
 
 enum lb_ptable_kind {
 	LB_PTABLE_NONE = 0, /* no partition table: the file system may start at 0 */
@@ -59,9 +59,9 @@ enum lb_ptable_kind {
 };
 
 struct lb_part {
-	unsigned number;     /* 1-based: GPT entry index + 1; MBR 1-4 primary, 5+ logical */
-	uint64_t start;      /* bytes from the start of the disk */
-	uint64_t size;       /* bytes */
+	unsigned number;       /* 1-based: GPT entry index + 1; MBR 1-4 primary, 5+ logical */
+	uint64_t start;	       /* bytes from the start of the disk */
+	uint64_t size;	       /* bytes */
 	const char *type_name; /* "EFI system", "Microsoft basic data", ...; never NULL */
 	/* MBR */
 	uint8_t mbr_type;
@@ -82,12 +82,12 @@ struct lb_ptable {
 	/* GPT header health; both true for a healthy disk */
 	bool gpt_primary_ok;
 	bool gpt_backup_ok;
-	bool gpt_used_backup;        /* the partitions came from the backup header */
-	uint32_t gpt_entries;        /* entry slots in the header */
+	bool gpt_used_backup;		    /* the partitions came from the backup header */
+	uint32_t gpt_entries;		    /* entry slots in the header */
 	uint64_t first_usable, last_usable; /* bytes */
-	char note[512];              /* a warning for the user, or "" */
+	char note[512];			    /* a warning for the user, or "" */
 	unsigned n;
-	struct lb_part *parts;       /* n entries, sorted by number; owned */
+	struct lb_part *parts; /* n entries, sorted by number; owned */
 };
 
 /*

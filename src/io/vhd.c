@@ -11,6 +11,11 @@
 #define OBJ_DYN "VHD dynamic header"
 #define HINT_CORRUPT "the image is damaged; restore it from a backup, or try 'qemu-img check'"
 
+/* Largest disk a footer may describe, and what a block table may map (twice that). */
+#define LB_VHD_MAX_SIZE (UINT64_C(1) << 50)
+#define LB_VHD_MAX_MAPPED (UINT64_C(1) << 51)
+#define LB_VHD_MAX_BLOCK (UINT32_C(1) << 28)
+
 bool lb_vhd_footer_magic(const uint8_t *buf)
 {
 	return memcmp(buf, "conectix", 8) == 0;
@@ -53,8 +58,7 @@ int lb_vhd_footer_parse(const uint8_t b[LB_VHD_FOOTER_SIZE], struct lb_vhd_foote
 
 	memset(f, 0, sizeof(*f));
 	if (!lb_vhd_footer_magic(b))
-		return lb_err(-EBADMSG, OBJ_FOOTER, HINT_CORRUPT,
-			      "cookie is not \"conectix\"");
+		return lb_err(-EBADMSG, OBJ_FOOTER, HINT_CORRUPT, "cookie is not \"conectix\"");
 	f->features = lb_be32(b + 8);
 	f->version = lb_be32(b + 12);
 	f->data_offset = lb_be64(b + 16);
@@ -75,7 +79,8 @@ int lb_vhd_footer_parse(const uint8_t b[LB_VHD_FOOTER_SIZE], struct lb_vhd_foote
 	sum = lb_vhd_checksum(b, LB_VHD_FOOTER_SIZE, 64);
 	if (sum != f->checksum)
 		return lb_err(-EBADMSG, OBJ_FOOTER, HINT_CORRUPT,
-			      "checksum mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")",
+			      "checksum mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32
+			      ")",
 			      f->checksum, sum);
 	if (f->version >> 16 != 1)
 		return lb_err(-EBADMSG, OBJ_FOOTER, HINT_CORRUPT,
@@ -88,7 +93,7 @@ int lb_vhd_footer_parse(const uint8_t b[LB_VHD_FOOTER_SIZE], struct lb_vhd_foote
 		return lb_err(-EBADMSG, OBJ_FOOTER, HINT_CORRUPT,
 			      "disk size %" PRIu64 " is not a multiple of 512 bytes",
 			      f->current_size);
-	if (f->current_size > (UINT64_C(1) << 50))
+	if (f->current_size > LB_VHD_MAX_SIZE)
 		return lb_err(-EOVERFLOW, OBJ_FOOTER, HINT_CORRUPT,
 			      "disk size %" PRIu64 " is impossibly large", f->current_size);
 	return 0;
@@ -141,31 +146,50 @@ int lb_vhd_dyn_header_parse(const uint8_t b[LB_VHD_DYN_HEADER_SIZE],
 	sum = lb_vhd_checksum(b, LB_VHD_DYN_HEADER_SIZE, 36);
 	if (sum != h->checksum)
 		return lb_err(-EBADMSG, OBJ_DYN, HINT_CORRUPT,
-			      "checksum mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")",
+			      "checksum mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32
+			      ")",
 			      h->checksum, sum);
 	if (h->version >> 16 != 1)
 		return lb_err(-EBADMSG, OBJ_DYN, HINT_CORRUPT,
 			      "unsupported header version 0x%08" PRIx32, h->version);
-	if (h->block_size < 512 || (h->block_size & (h->block_size - 1)) ||
-	    h->block_size > (UINT32_C(1) << 28))
+	if (h->block_size < 512 || (h->block_size & (h->block_size - 1)))
 		return lb_err(-EBADMSG, OBJ_DYN, HINT_CORRUPT,
-			      "block size %" PRIu32 " is not a power of two between 512 B and 256 MiB",
+			      "block size %" PRIu32 " is not a power of two of at least 512 bytes",
 			      h->block_size);
+	if (h->block_size > LB_VHD_MAX_BLOCK)
+		return lb_err(-EOVERFLOW, OBJ_DYN, HINT_CORRUPT,
+			      "block size %" PRIu32 " exceeds %" PRIu32 " bytes", h->block_size,
+			      LB_VHD_MAX_BLOCK);
+	covered = (uint64_t)h->max_table_entries * h->block_size; /* < 2^60 */
+	if (covered > LB_VHD_MAX_MAPPED)
+		return lb_err(-EOVERFLOW, OBJ_DYN, HINT_CORRUPT,
+			      "block table of %" PRIu32 " entries of %" PRIu32
+			      " bytes maps an impossibly large disk",
+			      h->max_table_entries, h->block_size);
 	bat_bytes = (uint64_t)h->max_table_entries * 4;
 	if (h->table_offset > file_size || bat_bytes > file_size - h->table_offset)
-		return lb_err(-EBADMSG, OBJ_DYN, "the file is truncated or damaged; restore it from a backup",
+		return lb_err(-EBADMSG, OBJ_DYN,
+			      "the file is truncated or damaged; restore it from a backup",
 			      "block table (%" PRIu64 " bytes at offset %" PRIu64
 			      ") extends beyond the end of the file (%" PRIu64 " bytes)",
 			      bat_bytes, h->table_offset, file_size);
-	covered = (uint64_t)h->max_table_entries * h->block_size;
 	if (covered < footer->current_size)
 		return lb_err(-EBADMSG, OBJ_DYN, HINT_CORRUPT,
-			      "block table covers %" PRIu64 " bytes, less than the disk size %" PRIu64,
+			      "block table covers %" PRIu64
+			      " bytes, less than the disk size %" PRIu64,
 			      covered, footer->current_size);
 	return 0;
 }
 
 int lb_vhd_fixed_dev_new(struct lb_dev *file, const struct lb_vhd_footer *f, struct lb_dev **out)
 {
+	/* whatever the caller checked, the footer (the last 512 bytes) stays out of reach */
+	if (file->size < LB_VHD_FOOTER_SIZE || f->current_size > file->size - LB_VHD_FOOTER_SIZE)
+		return lb_err(
+			-EINVAL, file->name, "the file is truncated; restore it from a backup",
+			"the VHD footer says the disk holds %" PRIu64 " bytes but only %" PRIu64
+			" precede the footer",
+			f->current_size,
+			file->size < LB_VHD_FOOTER_SIZE ? 0 : file->size - LB_VHD_FOOTER_SIZE);
 	return lb_slice_dev_new(file, 0, f->current_size, file->name, out);
 }

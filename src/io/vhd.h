@@ -64,8 +64,8 @@ struct lb_vhd_footer {
 	uint32_t features;
 	uint32_t version;
 	uint64_t data_offset;
-	uint32_t timestamp;       /* seconds since 2000-01-01 UTC */
-	char creator_app[5];      /* NUL-terminated, printable */
+	uint32_t timestamp;  /* seconds since 2000-01-01 UTC */
+	char creator_app[5]; /* NUL-terminated, printable */
 	uint32_t creator_version;
 	char creator_os[5];
 	uint64_t original_size;

@@ -6,17 +6,60 @@
  *
  * Every input is one test: it passes if the target returns (a crash fails
  * the whole run, loudly) and, after --expect-reject, if the parser rejected
- * it. Ends with "N passed, N failed".
+ * it. A known-bad file named E<NAME>-what (EBADMSG-both-gpt-headers-corrupt.bin)
+ * must be rejected with exactly -E<NAME>; any other name accepts any
+ * rejection. Ends with "N passed, N failed".
  */
 #include "fuzz.h"
 
+#include "base/err.h"
+
+#include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 static unsigned passed, failed;
+
+static const struct {
+	const char *name;
+	int code;
+} errnos[] = {
+	{"EBADMSG", EBADMSG},	  {"ERANGE", ERANGE},
+	{"EOVERFLOW", EOVERFLOW}, {"EMEDIUMTYPE", EMEDIUMTYPE},
+	{"EINVAL", EINVAL},	  {"EIO", EIO},
+	{"ENOTSUP", ENOTSUP},	  {"ENODATA", ENODATA},
+	{"ENOSPC", ENOSPC},	  {"EROFS", EROFS},
+	{"ENOMEM", ENOMEM},
+};
+
+/*
+ * The rejection a known-bad file's name asks for: 0 for any, the errno for
+ * "E<NAME>-...", or -1 if it names an errno this table does not know (a typo
+ * must not silently mean "any").
+ */
+static int expected_errno(const char *path, char *name, size_t cap)
+{
+	const char *base = strrchr(path, '/');
+	size_t n = 0;
+
+	base = base ? base + 1 : path;
+	if (base[0] != 'E' || !isupper((unsigned char)base[1]))
+		return 0;
+	while (isupper((unsigned char)base[n]))
+		n++;
+	if (base[n] != '-' || n >= cap)
+		return 0;
+	memcpy(name, base, n);
+	name[n] = '\0';
+	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
+		if (!strcmp(errnos[i].name, name))
+			return errnos[i].code;
+	return -1;
+}
 
 static void run_file(const char *path, int expect_reject)
 {
@@ -30,10 +73,9 @@ static void run_file(const char *path, int expect_reject)
 		failed++;
 		return;
 	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
+	if (fseek(f, 0, SEEK_END) < 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0)
+		n = -1;
+	buf = n >= 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
 	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
 		printf("not ok - %s: cannot read\n", path);
 		failed++;
@@ -43,6 +85,7 @@ static void run_file(const char *path, int expect_reject)
 	}
 	fclose(f);
 	LLVMFuzzerTestOneInput(buf, (size_t)n);
+	lb_err_clear();
 	r = lb_fuzz_check(buf, (size_t)n);
 	free(buf);
 	if (expect_reject && r >= 0) {
@@ -50,7 +93,28 @@ static void run_file(const char *path, int expect_reject)
 		failed++;
 		return;
 	}
-	printf("ok - %s (%d)\n", path, r);
+	if (expect_reject) {
+		char name[32];
+		int want = expected_errno(path, name, sizeof(name));
+
+		if (want < 0) {
+			printf("not ok - %s: the name asks for %s, an errno replay does not know\n",
+			       path, name);
+			failed++;
+			return;
+		}
+		if (want > 0 && r != -want) {
+			printf("not ok - %s: rejected with %d (%s), expected -%s (%d)\n", path, r,
+			       strerror(-r), name, -want);
+			failed++;
+			return;
+		}
+	}
+	if (r < 0 && lb_err_last()->code == r)
+		printf("ok - %s (%d: %s: %s)\n", path, r, lb_err_last()->object,
+		       lb_err_last()->problem);
+	else
+		printf("ok - %s (%d)\n", path, r);
 	passed++;
 }
 

@@ -62,7 +62,7 @@ unsigned long lb_test_alloc_count(void)
 	return alloc_count;
 }
 
-static bool alloc_should_fail(void)
+static __attribute__((unused)) bool alloc_should_fail(void)
 {
 	if (!alloc_fail_at)
 		return false;

@@ -46,52 +46,55 @@ void lb_test_alloc_fail_at(unsigned long n);
 /* Allocations counted since the last lb_test_alloc_fail_at(). */
 unsigned long lb_test_alloc_count(void);
 
-#define T(fn) { #fn, fn }
-
-#define LB_TEST_MAIN(...)                                                                          \
-	int main(int argc, char **argv)                                                            \
-	{                                                                                          \
-		static const struct lb_test tests_[] = { __VA_ARGS__ };                            \
-		return lb_test_main(argc, argv, tests_, sizeof(tests_) / sizeof(tests_[0]));       \
+#define T(fn)           \
+	{               \
+#fn, fn \
 	}
 
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			lb_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                      \
+#define LB_TEST_MAIN(...)                                                                    \
+	int main(int argc, char **argv)                                                      \
+	{                                                                                    \
+		static const struct lb_test tests_[] = {__VA_ARGS__};                        \
+		return lb_test_main(argc, argv, tests_, sizeof(tests_) / sizeof(tests_[0])); \
+	}
+
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			lb_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond); \
 	} while (0)
 
-#define CHECK_INT(got, want)                                                                       \
-	do {                                                                                       \
-		long long g_ = (long long)(got), w_ = (long long)(want);                           \
-		if (g_ != w_)                                                                      \
-			lb_test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #got,  \
-				     g_, #want, w_);                                               \
+#define CHECK_INT(got, want)                                                                      \
+	do {                                                                                      \
+		long long g_ = (long long)(got), w_ = (long long)(want);                          \
+		if (g_ != w_)                                                                     \
+			lb_test_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #got, \
+				     g_, #want, w_);                                              \
 	} while (0)
 
-#define CHECK_U64(got, want)                                                                       \
-	do {                                                                                       \
-		uint64_t g_ = (uint64_t)(got), w_ = (uint64_t)(want);                              \
-		if (g_ != w_)                                                                      \
-			lb_test_fail(__FILE__, __LINE__, "%s == %" PRIu64 ", expected %" PRIu64,   \
-				     #got, g_, w_);                                                \
+#define CHECK_U64(got, want)                                                                     \
+	do {                                                                                     \
+		uint64_t g_ = (uint64_t)(got), w_ = (uint64_t)(want);                            \
+		if (g_ != w_)                                                                    \
+			lb_test_fail(__FILE__, __LINE__, "%s == %" PRIu64 ", expected %" PRIu64, \
+				     #got, g_, w_);                                              \
 	} while (0)
 
-#define CHECK_STR(got, want)                                                                       \
-	do {                                                                                       \
-		const char *g_ = (got), *w_ = (want);                                              \
-		if (!g_ || !w_ || strcmp(g_, w_))                                                  \
-			lb_test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #got,    \
-				     g_ ? g_ : "(null)", w_ ? w_ : "(null)");                      \
+#define CHECK_STR(got, want)                                                                    \
+	do {                                                                                    \
+		const char *g_ = (got), *w_ = (want);                                           \
+		if (!g_ || !w_ || strcmp(g_, w_))                                               \
+			lb_test_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #got, \
+				     g_ ? g_ : "(null)", w_ ? w_ : "(null)");                   \
 	} while (0)
 
 /* The string contains a substring. */
-#define CHECK_CONTAINS(got, part)                                                                  \
-	do {                                                                                       \
-		const char *g_ = (got), *p_ = (part);                                              \
-		if (!g_ || !strstr(g_, p_))                                                        \
-			lb_test_fail(__FILE__, __LINE__, "%s == \"%s\" does not contain \"%s\"",   \
-				     #got, g_ ? g_ : "(null)", p_);                                \
+#define CHECK_CONTAINS(got, part)                                                                \
+	do {                                                                                     \
+		const char *g_ = (got), *p_ = (part);                                            \
+		if (!g_ || !strstr(g_, p_))                                                      \
+			lb_test_fail(__FILE__, __LINE__, "%s == \"%s\" does not contain \"%s\"", \
+				     #got, g_ ? g_ : "(null)", p_);                              \
 	} while (0)
 
 #endif

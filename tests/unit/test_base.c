@@ -72,9 +72,9 @@ static void test_guid(void)
 
 static void test_utf16(void)
 {
-	const uint8_t basic[] = { 'E', 0, 'F', 0, 'I', 0, 0, 0, 'x', 0 };
-	const uint8_t pair[] = { 0x3d, 0xd8, 0x00, 0xde }; /* U+1F600 */
-	const uint8_t lone[] = { 0x00, 0xd8, 'a', 0 };
+	const uint8_t basic[] = {'E', 0, 'F', 0, 'I', 0, 0, 0, 'x', 0};
+	const uint8_t pair[] = {0x3d, 0xd8, 0x00, 0xde}; /* U+1F600 */
+	const uint8_t lone[] = {0x00, 0xd8, 'a', 0};
 	char out[16];
 
 	CHECK_INT(lb_utf16le_to_utf8(basic, 5, out, sizeof(out)), 3);
@@ -82,7 +82,8 @@ static void test_utf16(void)
 	CHECK_INT(lb_utf16le_to_utf8(pair, 2, out, sizeof(out)), 4);
 	CHECK_STR(out, "\xf0\x9f\x98\x80");
 	lb_utf16le_to_utf8(lone, 2, out, sizeof(out));
-	CHECK_STR(out, "\xef\xbf\xbd" "a");
+	CHECK_STR(out, "\xef\xbf\xbd"
+		       "a");
 	/* output capacity is respected */
 	CHECK_INT(lb_utf16le_to_utf8(basic, 5, out, 3), 2);
 	CHECK_STR(out, "EF");
@@ -117,7 +118,9 @@ static void test_buf_oom(void)
 	r = lb_buf_puts(&b, "hello");
 	lb_test_alloc_fail_at(0);
 #if defined(__SANITIZE_ADDRESS__) || defined(LB_NO_ALLOC_KNOB)
+	/* no knob here: the append succeeded; start again for the checks below */
 	(void)r;
+	lb_buf_reset(&b);
 #else
 	CHECK_INT(r, -ENOMEM);
 	CHECK_U64(b.len, 0);
