@@ -17,7 +17,7 @@ pkgs_demo="qemu-utils gdisk fdisk ntfs-3g e2fsprogs dosfstools libhivex-bin jq"
 pkgs_check="jq xxd xz-utils util-linux xfsprogs cryptsetup-bin libhivex-bin"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_lint="cppcheck clang-tidy clang-format"
-pkgs_bench="libguestfs-tools hyperfine bc"
+pkgs_bench="libguestfs-tools linux-image-amd64 hyperfine bc"
 
 want=""
 for p in "$@"; do

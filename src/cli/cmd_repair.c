@@ -467,8 +467,35 @@ report:
 	fclose(tf);
 	fclose(jf);
 	lb_buf_init(&eb, 1 << 16);
-	if (res.status == LB_REPAIR_REFUSED || res.status == LB_REPAIR_FAILED)
+	if (res.status == LB_REPAIR_REFUSED || res.status == LB_REPAIR_FAILED) {
 		format_errline(&eb, job->path, &res.error);
+	} else {
+		/*
+		 * A volume that could not be examined may hold what the recipe looks
+		 * for: the image was done in part, and the exit status says so (as
+		 * inspect does for an unreadable partition).
+		 */
+		for (unsigned i = 0; i < res.nvols; i++) {
+			struct lb_error e = res.vols[i].error;
+			char obj[64];
+
+			if (!res.vols[i].err)
+				continue;
+			snprintf(obj, sizeof(obj), "partition %u", res.vols[i].part);
+			if (!e.object[0])
+				lb_strlcpy(e.object, obj, sizeof(e.object));
+			else if (!strstr(e.object, "partition")) {
+				char both[LB_ERR_OBJECT_MAX];
+
+				snprintf(both, sizeof(both), "%s: %s", obj, e.object);
+				lb_strlcpy(e.object, both, sizeof(e.object));
+			}
+			format_errline(&eb, job->path, &e);
+			if (code == LB_EXIT_OK)
+				code = res.vols[i].err == -EPERM ? LB_EXIT_REFUSED
+								 : lb_exit_code(res.vols[i].err);
+		}
+	}
 	lb_buf_init(&out, LB_WORKER_MAX_OUTPUT);
 	lb_buf_printf(&out, "%d", code);
 	lb_buf_append(&out, "", 1);
@@ -674,7 +701,10 @@ static void done(void *vctx, size_t item, const struct lb_worker_exit *ex, const
 			count_results(job->json, ctx->opts.dry_run ? "would-set" : "set") +
 			count_results(job->json, "deleted-value");
 		job->kept = count_results(job->json, "kept") + count_results(job->json, "skipped");
-		if (strstr(job->json, "\"journal_reset\":true"))
+		if (job->code && !strcmp(job->status, "changed"))
+			lb_strlcpy(job->note, "a volume could not be examined (see above)",
+				   sizeof(job->note));
+		else if (strstr(job->json, "\"journal_reset\":true"))
 			lb_strlcpy(job->note, "dirty volume: journal reset", sizeof(job->note));
 		else if (ctx->opts.dry_run && strstr(job->json, "\"dirty\":true") && job->changes)
 			lb_strlcpy(job->note, "dirty volume", sizeof(job->note));

@@ -73,6 +73,7 @@ int lb_exit_code(int err)
 	case EPERM:
 	case EBUSY:
 	case EROFS:
+	case ESTALE: /* the image changed since the repair: undo refuses to overwrite it */
 		return LB_EXIT_REFUSED;
 	case EIO:
 	case ENOSPC:
@@ -109,6 +110,11 @@ const char *lb_errno_name(int err)
 		{EPERM, "EPERM"},
 		{EBUSY, "EBUSY"},
 		{EROFS, "EROFS"},
+		{ESTALE, "ESTALE"},
+		{EEXIST, "EEXIST"},
+		{EFBIG, "EFBIG"},
+		{ENAMETOOLONG, "ENAMETOOLONG"},
+		{ELOOP, "ELOOP"},
 		{EIO, "EIO"},
 		{ENOSPC, "ENOSPC"},
 		{EINVAL, "EINVAL"},

@@ -735,6 +735,7 @@ static int apply(const char *path, const struct lb_repair_opts *o, struct lb_rep
 	r = lb_undo_create(undo_path, &meta, &u);
 	if (r < 0)
 		goto out;
+	lb_undo_set_window(u, LB_UNDO_SAVE_WINDOW);
 	r = lb_undo_dev_new(u, img->disk, &disk);
 	if (r < 0)
 		goto out;

@@ -72,6 +72,7 @@ struct lb_undo {
 	uint8_t *buf; /* REC_SIZE + LB_UNDO_MAX_RECORD, at the first save */
 	int failed;   /* sticky: a write or sync of the log failed */
 	bool committed;
+	uint32_t window; /* saves are widened to aligned windows of this size (1: exact) */
 };
 
 /* ---- small I/O helpers -------------------------------------------------- */
@@ -814,7 +815,24 @@ static ssize_t undo_pread(struct lb_dev *dev, void *buf, size_t len, uint64_t of
 
 static ssize_t undo_pwrite(struct lb_dev *dev, const void *buf, size_t len, uint64_t off)
 {
-	int r = undo_save(dev->priv, dev->lower, off, len);
+	/*
+	 * Save the whole aligned window around the write: file systems write
+	 * their metadata in many small pieces (resetting an NTFS journal is
+	 * thousands of 4 KiB writes), and one record and one sync per window
+	 * instead of per write is what keeps that fast. Saving bytes that are
+	 * then not written costs nothing when they are put back.
+	 */
+	struct lb_undo *u = dev->priv;
+	uint64_t w = u->window ? u->window : 1;
+	uint64_t start = off - off % w;
+	uint64_t end = off + len;
+	int r;
+
+	if (end % w && end <= UINT64_MAX - w)
+		end += w - end % w;
+	if (end > dev->size)
+		end = dev->size;
+	r = undo_save(u, dev->lower, start, (size_t)(end - start));
 
 	if (r < 0)
 		return r;
@@ -831,6 +849,11 @@ static int undo_extents(struct lb_dev *dev, uint64_t off, uint64_t len, lb_exten
 			void *opaque)
 {
 	return lb_dev_extents(dev->lower, off, len, fn, opaque);
+}
+
+void lb_undo_set_window(struct lb_undo *u, uint32_t window)
+{
+	u->window = window && !(window & (window - 1)) ? window : 1;
 }
 
 static const struct lb_dev_ops undo_ops = {

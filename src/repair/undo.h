@@ -4,7 +4,8 @@
  *
  * The undo filter sits between the guest disk and everything above it
  * (partition slices, file systems). Before the first write to any byte range
- * reaches the disk, the filter reads the range's current bytes, appends them
+ * reaches the disk, the filter reads the current bytes of the range (widened
+ * to the aligned window around it, see lb_undo_set_window()), appends them
  * to the log as a record, and makes the record durable (fdatasync); only then
  * does the write go down. Bytes already saved are not saved again, so the log
  * holds each byte's contents from before the repair exactly once.
@@ -67,6 +68,8 @@
 #include "io/dev.h"
 
 #define LB_UNDO_HEADER_SIZE 4096
+/* The window repairs use (see lb_undo_set_window()). */
+#define LB_UNDO_SAVE_WINDOW (64u << 10)
 #define LB_UNDO_MAX_RECORD (4u << 20)
 #define LB_UNDO_MAX_LOG (64ULL << 30)
 
@@ -111,6 +114,16 @@ int lb_undo_dev_new(struct lb_undo *u, struct lb_dev *lower, struct lb_dev **out
  * -EIO (recorded).
  */
 int lb_undo_commit(struct lb_undo *u, struct lb_dev *dev);
+
+/*
+ * Save whole aligned windows of @window bytes (a power of two; 1, the
+ * default, saves exactly what is written) around each write. File systems
+ * write metadata in many small pieces (resetting an NTFS journal is thousands
+ * of 4 KiB writes): one record and one sync per window instead of per write
+ * is what keeps that fast, and putting back bytes that were not written
+ * changes nothing.
+ */
+void lb_undo_set_window(struct lb_undo *u, uint32_t window);
 
 /* Ranges and bytes saved so far. */
 uint64_t lb_undo_ranges(const struct lb_undo *u);

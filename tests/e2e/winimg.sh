@@ -42,6 +42,46 @@ HIVE
 	rm -f hive.script
 }
 
+# mk_software_hive FILE: a SOFTWARE hive saying which Windows this is (what OS
+# inspection, ours and libguestfs's, reads)
+mk_software_hive() {
+	"$MKHIVE" "$1" SOFTWARE
+	cat >hive.script <<'HIVE'
+add Microsoft
+cd Microsoft
+add Windows NT
+cd Windows NT
+add CurrentVersion
+cd CurrentVersion
+setval 7
+ProductName
+string:Windows Server 2022 Datacenter
+EditionID
+string:ServerDatacenter
+CurrentVersion
+string:6.3
+CurrentMajorVersionNumber
+dword:10
+CurrentMinorVersionNumber
+dword:0
+CurrentBuild
+string:20348
+SystemRoot
+string:C:\Windows
+commit
+HIVE
+	hivexsh -w -f hive.script "$1" >/dev/null
+	rm -f hive.script
+}
+
+# pe_header: hex of the start of an x86-64 console PE executable (what
+# file(1), and so libguestfs's OS inspection, needs to see in cmd.exe)
+pe_header() {
+	# "MZ", e_lfanew = 0x40; "PE\0\0", machine 0x8664, 1 section, optional header of
+	# 0xf0 bytes; its magic 0x20b (PE32+), subsystem 3 (console) at +68
+	printf '4d5a%0116d40000000''50450000''6486''0100''%024d''f000''2200''0b02''%0132d''0300' 0 0 0
+}
+
 # mk_cs_volume FILE [SIZE_MIB]: an NTFS "Windows" volume holding the bad
 # channel file and decoys:
 #   CrowdStrike/C-00000291-00000000-00000032.sys  bad header, 04:09 UTC   -> deleted
@@ -51,10 +91,11 @@ HIVE
 #   CrowdStrike/C-00000291-dir.sys/inner.sys      a folder that matches   -> kept
 #   CrowdStrike/C-00000291-x.sys.bak              another extension       -> kept
 #   System32/drivers/C-00000291-elsewhere.sys     another folder          -> kept
-#   System32/config/SYSTEM                        a SYSTEM hive
+#   System32/config/SYSTEM, SOFTWARE              hives (Windows Server 2022, build 20348)
 mk_cs_volume() {
 	mk_ntfs "$1" "${2:-150}" Windows
 	mk_system_hive SYSTEM.hive
+	mk_software_hive SOFTWARE.hive
 	"$FIXTURE" "$1" \
 		add "$CS/C-00000291-00000000-00000032.sys" --hex AAAAAAAA01002301 --size 4096 \
 		--mtime 2024-07-19T04:09:00Z --btime 2024-07-19T04:09:00Z \
@@ -66,8 +107,10 @@ mk_cs_volume() {
 		add "$CS/C-00000291-dir.sys/inner.sys" --size 10 \
 		add "$CS/C-00000291-x.sys.bak" --size 10 \
 		add Windows/System32/drivers/C-00000291-elsewhere.sys --size 10 \
-		add Windows/System32/config/SYSTEM --content SYSTEM.hive >/dev/null
-	rm -f SYSTEM.hive
+		add Windows/System32/config/SYSTEM --content SYSTEM.hive \
+		add Windows/System32/config/SOFTWARE --content SOFTWARE.hive \
+		add Windows/System32/cmd.exe --hex "$(pe_header)" --size 8192 >/dev/null
+	rm -f SYSTEM.hive SOFTWARE.hive
 }
 
 # mk_cs_disk IMAGE: the Windows-like GPT disk (mk_win_gpt) with mk_cs_volume as C:

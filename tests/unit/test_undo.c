@@ -1286,10 +1286,43 @@ static void test_corpus(void)
 	scratch_done();
 }
 
-LB_TEST_MAIN(T(test_roundtrip_mem), T(test_roundtrip_file), T(test_record_before_write),
-	     T(test_split_large_write), T(test_kill_simulation), T(test_log_full),
-	     T(test_lower_write_error), T(test_lower_read_error), T(test_stale_and_force),
-	     T(test_apply_twice), T(test_interrupted_apply), T(test_wrong_size),
-	     T(test_corrupt_middle), T(test_dry_run), T(test_torn_tail), T(test_bad_files),
-	     T(test_writes_after_commit), T(test_alloc_failures), T(test_overlap_oldest_wins),
-	     T(test_corpus))
+/* With a save window, 32 sequential 4 KiB writes cost 2 records, and undo still restores. */
+static void test_save_window(void)
+{
+	const size_t size = 1 << 20;
+	uint8_t *img = malloc(size), *orig = malloc(size), page[4096];
+	struct lb_undo_result res = {0};
+	struct lb_dev *mem = NULL, *dev = NULL;
+	struct lb_undo *u;
+
+	scratch_new();
+	rng = 7;
+	fill_random(img, size);
+	memcpy(orig, img, size);
+	mem = lb_mem_dev_new(img, size, false, "mem");
+	u = new_log("win.log", size);
+	lb_undo_set_window(u, 64 << 10);
+	CHECK_INT(lb_undo_dev_new(u, mem, &dev), 0);
+	memset(page, 0x5a, sizeof(page));
+	for (unsigned i = 0; i < 32; i++) /* 128 KiB from offset 64 KiB + 4 KiB */
+		CHECK_INT(lb_dev_pwrite(dev, page, sizeof(page), (68u << 10) + i * 4096), 0);
+	CHECK_U64(lb_undo_ranges(u), 3); /* windows at 64 K, 128 K and 192 K */
+	CHECK_U64(lb_undo_bytes(u), 3 * (64 << 10));
+	CHECK_INT(lb_undo_commit(u, dev), 0);
+	lb_dev_unref(dev);
+	lb_undo_free(u);
+	CHECK(memcmp(img, orig, size) != 0);
+	CHECK_INT(lb_undo_apply(spath("win.log"), mem, 0, &res), 0);
+	CHECK(memcmp(img, orig, size) == 0);
+	lb_dev_unref(mem);
+	free(img);
+	free(orig);
+}
+
+LB_TEST_MAIN(T(test_roundtrip_mem), T(test_save_window), T(test_roundtrip_file),
+	     T(test_record_before_write), T(test_split_large_write), T(test_kill_simulation),
+	     T(test_log_full), T(test_lower_write_error), T(test_lower_read_error),
+	     T(test_stale_and_force), T(test_apply_twice), T(test_interrupted_apply),
+	     T(test_wrong_size), T(test_corrupt_middle), T(test_dry_run), T(test_torn_tail),
+	     T(test_bad_files), T(test_writes_after_commit), T(test_alloc_failures),
+	     T(test_overlap_oldest_wins), T(test_corpus))
