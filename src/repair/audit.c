@@ -248,7 +248,7 @@ static bool jp_members(struct jp *j, bool more, bool top)
 		return true;
 	}
 	for (;;) {
-		char key[8];
+		char key[8] = "";
 
 		if (more) {
 			if (j->i >= j->n || j->s[j->i] != ',')
