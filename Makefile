@@ -15,7 +15,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto
+PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium
 
 comma := ,
 ifdef SANITIZE
@@ -45,7 +45,7 @@ ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recov
 ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRC := $(wildcard src/base/*.c src/io/*.c src/fs/*.c src/repair/*.c)
+LIB_SRC := $(wildcard src/base/*.c src/io/*.c src/fs/*.c src/repair/*.c src/store/*.c src/repo/*.c)
 RECIPES := $(sort $(wildcard recipes/*.recipe))
 CLI_SRC := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# bench/run.sh [repair] - lifeboat side by side with its anchors, on the same
+# bench/run.sh [repair|backup|all] - lifeboat side by side with its anchors, on the same
 # freshly built data, in one run; prints times and ratios. Run by 'make bench'
 # (which installs libguestfs-tools and hyperfine first).
 #
@@ -9,6 +9,8 @@
 #            file: lifeboat repair vs virt-customize --delete (libguestfs boots
 #            an appliance VM per image); one image, a dirty one, and a fleet
 #            of 100 images with --jobs 2.
+#   backup   a 4 GiB sparse image and v2 of it: lifeboat vs restic, borg and
+#            casync: first backup, incremental, restore, peak RSS, growth.
 #
 # Environment: BENCH_OUT (default bench-out/), BENCH_FLEET (default 100),
 # BENCH_RUNS (default 5 lifeboat runs per figure; libguestfs runs 2 times).
@@ -21,7 +23,7 @@ HELPERS="$BUILD/helpers"
 OUT=${BENCH_OUT:-$SRCDIR/bench-out}
 FLEET=${BENCH_FLEET:-100}
 RUNS=${BENCH_RUNS:-5}
-what=${1:-repair}
+what=${1:-all}
 export LIBGUESTFS_BACKEND=direct
 
 rm -rf "$OUT"
@@ -152,8 +154,99 @@ bench_repair() {
 	rm -rf fleet gf.img gfd.img gfi.img one.img d1.img
 }
 
+# measure LABEL CMD...: run CMD with /usr/bin/time; append "LABEL seconds rss_kib" to times.txt
+measure() {
+	_label=$1
+	shift
+	/usr/bin/time -f "%e %M" -o time.out "$@" >"$_label.log" 2>&1 || {
+		say "   $_label FAILED: $(tail -2 "$_label.log" | tr '\n' ' ')"
+		echo "$_label 0 0" >>times.txt
+		return 0
+	}
+	echo "$_label $(cat time.out)" >>times.txt
+}
+
+col() { # LABEL FIELD(2 secs, 3 rss)
+	awk -v l="$1" -v f="$2" '$1 == l { print $f }' times.txt
+}
+
+bench_backup() {
+	size=${BENCH_SIZE_MIB:-4096}
+	say "== backup: a ${size} MiB sparse image (40 % holes, 30 % text-like, 30 % random, 2 % zeros),"
+	say "   then v2 of it (2 % of its 4 KiB pages rewritten at scattered places, and one 16 MiB region)"
+	say "   machine: $(nproc) cores; page cache warm; every tool backs up the same path twice"
+	cc -O2 -o mkdata "$SRCDIR/bench/mkdata.c"
+	./mkdata v1 disk.img "$size"
+	cp --sparse=always disk.img v1.img
+	./mkdata v2 v2.img "$size" 2>/dev/null || { cp --sparse=always disk.img v2.img && ./mkdata v2 v2.img "$size"; }
+	cat disk.img v2.img >/dev/null
+	export LIFEBOAT_PASSWORD=bench RESTIC_PASSWORD=bench BORG_PASSPHRASE=bench
+	export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
+	: >times.txt
+	sizes=""
+	for tool in lifeboat restic borg casync; do
+		cp --sparse=always v1.img disk.img
+		rm -rf "repo-$tool" "out-$tool" && mkdir -p "out-$tool"
+		case $tool in
+		lifeboat)
+			"$LIFEBOAT" -q init -r repo-lifeboat >/dev/null
+			measure lifeboat-v1 "$LIFEBOAT" -q backup -r repo-lifeboat --name disk disk.img ;;
+		restic)
+			command -v restic >/dev/null || continue
+			restic -q init --repo repo-restic >/dev/null
+			measure restic-v1 restic -q --repo repo-restic backup disk.img ;;
+		borg)
+			command -v borg >/dev/null || continue
+			borg init -e repokey repo-borg >/dev/null 2>&1
+			measure borg-v1 borg create --compression zstd,3 repo-borg::v1 disk.img ;;
+		casync)
+			command -v casync >/dev/null || continue
+			mkdir -p repo-casync
+			measure casync-v1 casync make --store=repo-casync/store repo-casync/v1.caibx disk.img ;;
+		esac
+		g1=$(du -sb "repo-$tool" | cut -f1)
+		cp --sparse=always v2.img disk.img
+		case $tool in
+		lifeboat) measure lifeboat-v2 "$LIFEBOAT" -q backup -r repo-lifeboat --name disk disk.img ;;
+		restic) measure restic-v2 restic -q --repo repo-restic backup disk.img ;;
+		borg) measure borg-v2 borg create --compression zstd,3 repo-borg::v2 disk.img ;;
+		casync) measure casync-v2 casync make --store=repo-casync/store repo-casync/v2.caibx disk.img ;;
+		esac
+		g2=$(du -sb "repo-$tool" | cut -f1)
+		sizes="$sizes $tool:$g1:$g2"
+		case $tool in
+		lifeboat) measure lifeboat-restore "$LIFEBOAT" -q restore -r repo-lifeboat disk@latest --target "out-$tool/disk.img" ;;
+		restic) measure restic-restore restic -q --repo repo-restic restore latest --target "out-$tool" ;;
+		borg) measure borg-restore sh -c "cd out-borg && borg extract $OUT/repo-borg::v2" ;;
+		casync) measure casync-restore casync extract --store=repo-casync/store repo-casync/v2.caibx "out-$tool/disk.img" ;;
+		esac
+		restored=$(find "out-$tool" -name disk.img | head -1)
+		if [ -n "$restored" ] && cmp -s "$restored" v2.img; then ok="identical"; else ok="DIFFERS"; fi
+		sizes="$sizes:$ok:$(du -k "$restored" 2>/dev/null | cut -f1)"
+		rm -rf "out-$tool"
+	done
+	say ""
+	say "   | tool | first backup | incremental (v2) | restore | peak RSS | repo after v1 | growth for v2 | restored allocation |"
+	say "   |---|---|---|---|---|---|---|---|"
+	for entry in $sizes; do
+		t=${entry%%:*}; rest=${entry#*:}; g1=${rest%%:*}; rest=${rest#*:}; g2=${rest%%:*}; rest=${rest#*:}
+		ok=${rest%%:*}; alloc=${rest#*:}
+		rss=$(for k in v1 v2 restore; do col "$t-$k" 3; done | sort -n | tail -1)
+		say "   | $t | $(col "$t-v1" 2) s | $(col "$t-v2" 2) s | $(col "$t-restore" 2) s | $((rss / 1024)) MB | $((g1 >> 20)) MiB | $(((g2 - g1) >> 20)) MiB | $((alloc / 1024)) MiB, $ok |"
+	done
+	r1=$(col restic-v1 2); r2=$(col restic-v2 2); rr=$(col restic-restore 2)
+	l1=$(col lifeboat-v1 2); l2=$(col lifeboat-v2 2); lr=$(col lifeboat-restore 2)
+	if [ -n "$r1" ] && [ "$r1" != 0 ]; then
+		say ""
+		say "   lifeboat vs restic: first backup $(echo "$r1 / $l1" | bc -l | xargs printf '%.1f')x (goal 5x), incremental $(echo "$r2 / $l2" | bc -l | xargs printf '%.1f')x (goal 8x), restore $(echo "$rr / $lr" | bc -l | xargs printf '%.1f')x (goal 5x)"
+	fi
+	rm -f disk.img v1.img v2.img
+}
+
 case "$what" in
 repair) bench_repair ;;
+backup) bench_backup ;;
+all) bench_repair && bench_backup ;;
 *) echo "bench/run.sh: unknown benchmark '$what'" >&2; exit 2 ;;
 esac
 say ""

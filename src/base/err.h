@@ -53,11 +53,11 @@ struct lb_error {
  * Record an error and return @code (a negative errno), so that callers can
  * write "return lb_err(-EBADMSG, ...)". @object and @hint may be NULL.
  */
-#define lb_err(code, object, hint, ...)                                                            \
-	({                                                                                         \
-		int lb_code_ = (code);                                                             \
-		lb_err_at(__FILE__, __LINE__, lb_code_, (object), (hint), __VA_ARGS__);            \
-		lb_code_; /* visibly the code given: static analysis follows the error paths */    \
+#define lb_err(code, object, hint, ...)                                                         \
+	({                                                                                      \
+		int lb_code_ = (code);                                                          \
+		lb_err_at(__FILE__, __LINE__, lb_code_, (object), (hint), __VA_ARGS__);         \
+		lb_code_; /* visibly the code given: static analysis follows the error paths */ \
 	})
 
 int lb_err_at(const char *file, int line, int code, const char *object, const char *hint,

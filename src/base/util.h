@@ -54,6 +54,14 @@ uint32_t lb_crc32(uint32_t crc, const void *data, size_t len);
 /* true if every byte of @p is zero. */
 bool lb_is_zero(const void *p, size_t len);
 
+/*
+ * Replace every byte of @s that is not part of a valid UTF-8 sequence (no
+ * overlong forms, surrogates or code points above U+10FFFF) with '?', in
+ * place: file names on Linux are bytes, records that want text get text.
+ * Returns the number of bytes replaced.
+ */
+size_t lb_utf8_sanitize(char *s);
+
 /* Bounded string copy that always NUL-terminates; returns @dst. */
 char *lb_strlcpy(char *dst, const char *src, size_t cap);
 

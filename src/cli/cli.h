@@ -139,5 +139,10 @@ int cmd_repair(int argc, char **argv, const struct lb_cmd *cmd);
 int cmd_undo(int argc, char **argv, const struct lb_cmd *cmd);
 int cmd_recipes(int argc, char **argv, const struct lb_cmd *cmd);
 int cmd_journal(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_init(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_backup(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_snapshots(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_restore(int argc, char **argv, const struct lb_cmd *cmd);
+int cmd_check(int argc, char **argv, const struct lb_cmd *cmd);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "cli/repoopt.h"
 #include "base/err.h"
 #include "base/json.h"
 #include "base/util.h"
@@ -399,6 +400,7 @@ int cmd_inspect(int argc, char **argv, const struct lb_cmd *cmd)
 		{LB_OPT_BOOL, 'U', "force-share", &force_share, NULL,
 		 "read an image even while a running VM holds its lock (what is read may be "
 		 "inconsistent)"},
+		LB_SNAPSHOT_REPO_OPTIONS,
 		{LB_OPT_END},
 	};
 	enum lb_image_format fmt = LB_FMT_AUTO;

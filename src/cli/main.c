@@ -7,6 +7,7 @@
  * the common ones (-q, -v, --json, --progress), plus --version and --help.
  */
 #include "cli/cli.h"
+#include "cli/repoopt.h"
 #include "base/err.h"
 
 #include <signal.h>
@@ -100,6 +101,43 @@ static const struct lb_cmd commands[] = {
 	 "Check that an audit journal is intact: every record chained to the one before by\n"
 	 "its SHA-256, none removed from the end. JOURNAL defaults to "
 	 "./lifeboat-undo/audit.jsonl."},
+	{"init", cmd_init, "create a backup repository",
+	 "lifeboat init [-r REPO] [--no-encryption] [--image-chunk-size SIZE]",
+	 "Create a repository in a folder (REPO, or $LIFEBOAT_REPOSITORY). It is encrypted\n"
+	 "(AES-256-GCM, keys protected by the password through Argon2id) unless\n"
+	 "--no-encryption is given; the password comes from --password-file,\n"
+	 "$LIFEBOAT_PASSWORD_FILE, $LIFEBOAT_PASSWORD, or is asked for twice.\n"
+	 "Format: docs/repository-format.md."},
+	{"backup", cmd_backup, "back up disk images and folders, deduplicated and encrypted",
+	 "lifeboat backup [options] IMAGE|DIR...",
+	 "Back up each operand as a snapshot: an image (raw, qcow2, VHDX, VHD, VMDK, VDI; read\n"
+	 "through the image layer, so the guest disk is what is saved) in fixed chunks whose\n"
+	 "holes and zeros are never read or stored, or a folder as a file tree (content-defined\n"
+	 "chunks; mode, owner, times, symlinks, hard links, sparse files, extended attributes).\n"
+	 "Data already in the repository, from any VM, is stored once. --name groups the\n"
+	 "snapshots of one VM (default: the file name); --time records when the source was\n"
+	 "captured, for a storage snapshot taken earlier."},
+	{"snapshots", cmd_snapshots, "list the snapshots in a repository",
+	 "lifeboat snapshots [-r REPO] [--name NAME]",
+	 "List the snapshots, oldest first: ID, capture time (UTC), name, kind, size, stored\n"
+	 "size, tags. Refer to one by an ID prefix, NAME@latest, or NAME@TIME (the newest\n"
+	 "captured strictly before TIME)."},
+	{"restore", cmd_restore, "restore a snapshot (point in time, or clean of a recipe)",
+	 "lifeboat restore (SNAPSHOT | --name NAME [--before TIME | --clean-of RECIPE]) --target "
+	 "PATH",
+	 "Restore an image snapshot to a new file (sparse: holes stay holes), a block device,\n"
+	 "or with --format a new qcow2, VHD or VHDX image; a file-tree snapshot into a new\n"
+	 "folder, with its metadata. --before TIME takes the newest snapshot of NAME captured\n"
+	 "strictly before TIME (ISO 8601 with a zone; a time without one is refused).\n"
+	 "--clean-of RECIPE takes the newest snapshot of NAME in which the recipe finds\n"
+	 "nothing to do, read in place (e.g. the newest backup without C-00000291*.sys).\n"
+	 "Every chunk is verified as it is read."},
+	{"check", cmd_check, "check a repository, and optionally every byte in it",
+	 "lifeboat check [-r REPO] [--read-data[=PERCENT]]",
+	 "Check the structure of the repository: the index, every pack it lists, every\n"
+	 "snapshot and what it refers to. --read-data also reads the packs (all of them, or\n"
+	 "PERCENT) and verifies every chunk. Damage is reported with what it affects: which\n"
+	 "snapshots, and which byte ranges of a disk or which files."},
 	{"help", cmd_help, "show help for a command", "lifeboat help [COMMAND]",
 	 "Show the list of commands, or the help of one command."},
 	{"version", cmd_version, "print the version", "lifeboat version",
@@ -177,6 +215,7 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit makes writes fail (EFBIG), not kill us */
 	/* global options before the command */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -228,5 +267,6 @@ int main(int argc, char **argv)
 		return lb_cli_usage("'%s' is not a lifeboat command", argv[i]);
 	}
 	lb_cli.cmd = cmd->name;
+	lb_cli_enable_snapshot_operands();
 	return cmd->fn(argc - i, argv + i, cmd);
 }

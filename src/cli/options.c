@@ -172,7 +172,10 @@ int lb_parse_options(int argc, char **argv, const struct lb_option *opts, const 
 				lb_print_cmd_help(stdout, cmd, opts);
 				return -2;
 			}
-			if (takes_arg(o)) {
+			if (takes_arg(o) && o->argh[0] == '[') {
+				/* an optional value: only as --name=VALUE */
+				arg = eq ? eq + 1 : NULL;
+			} else if (takes_arg(o)) {
 				if (eq)
 					arg = eq + 1;
 				else if (i + 1 < argc)
@@ -231,7 +234,10 @@ static void print_opts(FILE *f, const struct lb_option *opts)
 		else
 			n = snprintf(left, sizeof(left), "      --%s", o->long_name);
 		if (o->argh && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - (size_t)n, o->long_name ? "=%s" : " %s",
+			snprintf(left + n, sizeof(left) - (size_t)n,
+				 o->argh[0] == '[' ? "%s"
+				 : o->long_name	   ? "=%s"
+						   : " %s",
 				 o->argh);
 		if (strlen(left) < 28)
 			fprintf(f, "%-28s %s\n", left, o->help);

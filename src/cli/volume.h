@@ -34,6 +34,7 @@
 
 #include "base/err.h"
 #include "cli/cli.h"
+#include "cli/repoopt.h"
 #include "base/json.h"
 #include "fs/fs.h"
 #include "io/image.h"
@@ -58,7 +59,8 @@ int lb_vol_partition_cb(const struct lb_option *opt, const char *arg);
 	{ LB_OPT_STRING, 'f', "format", &(vo)->format, "FMT", \
 	  "read as this format: raw, vhd, vhdx, qcow2, vmdk, vdi (default: detect)" }, \
 	{ LB_OPT_BOOL, 'U', "force-share", &(vo)->force_share, NULL, \
-	  "read an image even while a running VM holds its lock (what is read may be inconsistent)" }
+	  "read an image even while a running VM holds its lock (what is read may be inconsistent)" }, \
+	LB_SNAPSHOT_REPO_OPTIONS
 /* clang-format on */
 
 /*

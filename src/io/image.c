@@ -21,11 +21,19 @@ static const struct {
 	const char *name;
 	const char *qemu;
 } formats[] = {
-	{LB_FMT_AUTO, "auto", NULL},	  {LB_FMT_RAW, "raw", "raw"},
-	{LB_FMT_VHD, "vhd", "vpc"},	  {LB_FMT_VHDX, "vhdx", "vhdx"},
-	{LB_FMT_QCOW2, "qcow2", "qcow2"}, {LB_FMT_VMDK, "vmdk", "vmdk"},
-	{LB_FMT_VDI, "vdi", "vdi"},	  {LB_FMT_NBD, "nbd", NULL},
+	{LB_FMT_AUTO, "auto", NULL},	     {LB_FMT_RAW, "raw", "raw"},
+	{LB_FMT_VHD, "vhd", "vpc"},	     {LB_FMT_VHDX, "vhdx", "vhdx"},
+	{LB_FMT_QCOW2, "qcow2", "qcow2"},    {LB_FMT_VMDK, "vmdk", "vmdk"},
+	{LB_FMT_VDI, "vdi", "vdi"},	     {LB_FMT_NBD, "nbd", NULL},
+	{LB_FMT_SNAPSHOT, "snapshot", NULL},
 };
+
+static lb_image_resolver_fn resolver;
+
+void lb_image_set_resolver(lb_image_resolver_fn fn)
+{
+	resolver = fn;
+}
 
 const char *lb_image_format_name(enum lb_image_format fmt)
 {
@@ -38,7 +46,7 @@ const char *lb_image_format_name(enum lb_image_format fmt)
 int lb_image_format_parse(const char *s, enum lb_image_format *out)
 {
 	for (size_t i = 0; i < LB_ARRAY_SIZE(formats); i++) {
-		if (formats[i].fmt == LB_FMT_NBD)
+		if (formats[i].fmt == LB_FMT_NBD || formats[i].fmt == LB_FMT_SNAPSHOT)
 			continue;
 		if (!strcasecmp(s, formats[i].name)) {
 			*out = formats[i].fmt;
@@ -309,6 +317,17 @@ int lb_image_open(const char *path, const struct lb_image_opts *opts, struct lb_
 		return -ENOMEM;
 	}
 	img->read_only = opts->read_only;
+	r = resolver ? resolver(path, opts->read_only, &img->disk, img->note, sizeof(img->note))
+		     : 0;
+	if (r != 0) {
+		if (r < 0) {
+			lb_image_free(img);
+			return r;
+		}
+		img->format = LB_FMT_SNAPSHOT;
+		*out = img;
+		return 0;
+	}
 	if (lb_is_nbd_uri(path)) {
 		img->format = LB_FMT_NBD;
 		r = lb_nbd_dev_connect_uri(path, opts->read_only, &img->disk);

@@ -39,6 +39,7 @@ enum lb_image_format {
 	LB_FMT_VMDK,
 	LB_FMT_VDI,
 	LB_FMT_NBD,
+	LB_FMT_SNAPSHOT, /* a backup read in place, through a resolver (below) */
 };
 
 struct lb_image_opts {
@@ -76,6 +77,17 @@ struct lb_image {
  */
 int lb_image_open(const char *path, const struct lb_image_opts *opts, struct lb_image **out);
 void lb_image_free(struct lb_image *img);
+
+/*
+ * A resolver lets a layer above open other things as images (the CLI: a
+ * snapshot in a repository, read in place) without this layer knowing about
+ * them. Called first by lb_image_open(): returns 0 when @path is not its
+ * business, 1 with a read-only device in @out (and a description in @desc),
+ * or a negative errno (recorded).
+ */
+typedef int (*lb_image_resolver_fn)(const char *path, bool read_only, struct lb_dev **out,
+				    char *desc, size_t cap);
+void lb_image_set_resolver(lb_image_resolver_fn fn);
 
 /* "raw", "vhd", "vhdx", "qcow2", "vmdk", "vdi", "nbd". */
 const char *lb_image_format_name(enum lb_image_format fmt);

@@ -528,20 +528,15 @@ static struct lb_repair_volume *vol_of(struct lb_repair_result *res, unsigned pa
 }
 
 /* Phase 1: examine every volume read-only. */
-static int plan(const char *path, const struct lb_repair_opts *o, struct lb_repair_result *res)
+static int plan_disk(struct lb_dev *disk, const struct lb_repair_opts *o,
+		     struct lb_repair_result *res)
 {
-	struct lb_image_opts io = {.read_only = true, .format = o->format};
-	struct lb_image *img = NULL;
 	struct vol_dev *vd = NULL;
 	unsigned nvd = 0;
 	int r;
 
-	r = lb_image_open(path, &io, &img);
-	if (r < 0)
-		return r;
-	lb_strlcpy(res->format, lb_image_format_name(img->format), sizeof(res->format));
-	res->virtual_size = img->disk->size;
-	r = list_volumes(img->disk, o, &vd, &nvd);
+	res->virtual_size = disk->size;
+	r = list_volumes(disk, o, &vd, &nvd);
 	if (r < 0)
 		goto out;
 	res->vols = calloc(nvd ? nvd : 1, sizeof(*res->vols));
@@ -605,6 +600,37 @@ static int plan(const char *path, const struct lb_repair_opts *o, struct lb_repa
 		}
 out:
 	vol_devs_free(vd, nvd);
+	return r;
+}
+
+int lb_repair_plan_disk(struct lb_dev *disk, const struct lb_repair_opts *o,
+			struct lb_repair_result *res)
+{
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = plan_disk(disk, o, res);
+	if (r < 0) {
+		res->status = LB_REPAIR_FAILED;
+		res->err = r;
+		lb_err_save(&res->error);
+		return r;
+	}
+	res->status = res->changes ? LB_REPAIR_CHANGED : LB_REPAIR_CLEAN;
+	return 0;
+}
+
+static int plan(const char *path, const struct lb_repair_opts *o, struct lb_repair_result *res)
+{
+	struct lb_image_opts io = {.read_only = true, .format = o->format};
+	struct lb_image *img = NULL;
+	int r;
+
+	r = lb_image_open(path, &io, &img);
+	if (r < 0)
+		return r;
+	lb_strlcpy(res->format, lb_image_format_name(img->format), sizeof(res->format));
+	r = plan_disk(img->disk, o, res);
 	lb_image_free(img);
 	return r;
 }

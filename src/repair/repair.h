@@ -130,6 +130,14 @@ int lb_repair_image(const char *path, const struct lb_repair_opts *opts,
 
 void lb_repair_result_release(struct lb_repair_result *res);
 
+/*
+ * Only the plan, on a device already open (a snapshot read in place, say):
+ * what the recipe would change. Never writes. Returns 0 with status CLEAN or
+ * CHANGED (volumes that could not be examined are in the result), or an error.
+ */
+int lb_repair_plan_disk(struct lb_dev *disk, const struct lb_repair_opts *o,
+			struct lb_repair_result *res);
+
 /* "clean", "changed", "refused", "failed". */
 const char *lb_repair_status_name(enum lb_repair_status s);
 
