@@ -154,11 +154,19 @@ bench_repair() {
 	rm -rf fleet gf.img gfd.img gfi.img one.img d1.img
 }
 
-# measure LABEL CMD...: run CMD with /usr/bin/time; append "LABEL seconds rss_kib" to times.txt
+# measure LABEL CMD...: run CMD with /usr/bin/time; append "LABEL seconds rss_kib" to times.txt.
+# The page cache is flushed before, and the time includes flushing what CMD
+# wrote (sync): a backup or a restore is done when its data is on disk, and
+# tools differ in whether they fsync themselves.
 measure() {
 	_label=$1
 	shift
-	/usr/bin/time -f "%e %M" -o time.out "$@" >"$_label.log" 2>&1 || {
+	sync
+	_t0=$(date +%s.%N)
+	/usr/bin/time -f "%e %M" -o time.out "$@" >"$_label.log" 2>&1 && sync && {
+		_t1=$(date +%s.%N)
+		echo "$(echo "$_t1 - $_t0" | bc -l | xargs printf '%.2f') $(cut -d' ' -f2 time.out)" >time.out
+	} || {
 		say "   $_label FAILED: $(tail -2 "$_label.log" | tr '\n' ' ')"
 		echo "$_label 0 0" >>times.txt
 		return 0
@@ -174,7 +182,8 @@ bench_backup() {
 	size=${BENCH_SIZE_MIB:-4096}
 	say "== backup: a ${size} MiB sparse image (40 % holes, 30 % text-like, 30 % random, 2 % zeros),"
 	say "   then v2 of it (2 % of its 4 KiB pages rewritten at scattered places, and one 16 MiB region)"
-	say "   machine: $(nproc) cores; page cache warm; every tool backs up the same path twice"
+	say "   machine: $(nproc) cores; source in the page cache; times include a final sync (data on disk);"
+	say "   every tool backs up the same path twice"
 	cc -O2 -o mkdata "$SRCDIR/bench/mkdata.c"
 	./mkdata v1 disk.img "$size"
 	cp --sparse=always disk.img v1.img

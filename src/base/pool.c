@@ -147,6 +147,30 @@ int lb_pool_submit(struct lb_pool *p, void (*fn)(void *arg), void *arg)
 	return 0;
 }
 
+int lb_pool_run_one(struct lb_pool *p)
+{
+	struct job j;
+
+	pthread_mutex_lock(&p->lock);
+	if (!p->count) {
+		pthread_mutex_unlock(&p->lock);
+		return 0;
+	}
+	j = p->ring[p->head];
+	p->head = (p->head + 1) % LB_POOL_QUEUE;
+	p->count--;
+	pthread_cond_signal(&p->not_full);
+	pthread_mutex_unlock(&p->lock);
+
+	j.fn(j.arg);
+
+	pthread_mutex_lock(&p->lock);
+	p->finished++;
+	pthread_cond_broadcast(&p->done);
+	pthread_mutex_unlock(&p->lock);
+	return 1;
+}
+
 int lb_pool_try_submit(struct lb_pool *p, void (*fn)(void *arg), void *arg)
 {
 	int r = -EAGAIN;

@@ -34,6 +34,14 @@ int lb_pool_submit(struct lb_pool *p, void (*fn)(void *arg), void *arg);
 /* Queue a job if there is room. Returns 0, or -EAGAIN (the queue is full; nothing queued). */
 int lb_pool_try_submit(struct lb_pool *p, void (*fn)(void *arg), void *arg);
 /*
+ * Run the oldest queued job on the calling thread, if there is one: what a
+ * thread that must wait for a job's result does instead of sleeping, so that
+ * it works too (a pipeline's feeding thread plus the pool's threads then keep
+ * every core busy). Returns 1 if a job ran, 0 if the queue was empty.
+ */
+int lb_pool_run_one(struct lb_pool *p);
+
+/*
  * Wait until every job submitted before this call has finished (jobs that
  * other threads submit meanwhile are not waited for).
  */

@@ -10,6 +10,7 @@
 #include "cli/repoopt.h"
 #include "base/err.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,13 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN); /* a file-size limit makes writes fail (EFBIG), not kill us */
+	/*
+	 * The backup and restore pipelines allocate and free megabyte buffers all
+	 * the time: keep them in the heap instead of mapping and zeroing fresh
+	 * pages for each one (that was a quarter of a backup's CPU time).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	/* global options before the command */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define SEG_BYTES (1u << 20)
-#define SEG_AHEAD 8
+#define SEG_AHEAD 6
 
 static double now_s(void)
 {
@@ -166,6 +166,7 @@ struct image_backup {
 	size_t rhead, rlen;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	struct lb_pool *pool;
 	const struct lb_backup_opts *o;
 };
 
@@ -264,6 +265,16 @@ static int consume(struct image_backup *b)
 	size_t off = 0;
 	int rc;
 
+	/* help with the pool's work while the segment is being hashed */
+	for (;;) {
+		bool done;
+
+		pthread_mutex_lock(&b->mu);
+		done = s->done;
+		pthread_mutex_unlock(&b->mu);
+		if (done || !lb_pool_run_one(b->pool))
+			break;
+	}
 	pthread_mutex_lock(&b->mu);
 	while (!s->done)
 		pthread_cond_wait(&b->cv, &b->mu);
@@ -388,6 +399,7 @@ int lb_backup_image(struct lb_repo *r, const char *path, const struct lb_backup_
 	rc = lb_repo_pool(r, &pool);
 	if (rc < 0)
 		goto out;
+	b.pool = pool;
 	b.nchunks = (b.disk->size + b.csize - 1) / b.csize;
 	while (rc >= 0 && (b.next_chunk < b.nchunks || b.rlen)) {
 		if (lb_interrupted_check()) {

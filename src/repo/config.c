@@ -25,7 +25,7 @@ int lb_config_default(struct lb_repo_config *c, bool encrypted)
 	c->cdc_max = 4u << 20;
 	c->frame_size = 512u << 10;
 	c->pack_size = 16u << 20;
-	c->zstd_level = 3;
+	c->zstd_level = 1;
 	return lb_random(c->repo_id, sizeof(c->repo_id));
 }
 

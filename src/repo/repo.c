@@ -296,7 +296,8 @@ struct frame {
 	bool done;
 };
 
-#define QMAX 16 /* frames in flight: bounds the writer's memory */
+#define INDEX_EVERY 32 /* packs (about 512 MiB): an index object for them goes out */
+#define QMAX 6 /* frames in flight (3 per core on 2 cores): bounds the writer's memory */
 
 struct lb_repo_writer {
 	struct lb_repo *r;
@@ -387,6 +388,16 @@ static int write_head(struct lb_repo_writer *w, bool wait)
 	if (!w->qlen)
 		return 0;
 	f = w->q[w->qhead];
+	/* help with the pool's work rather than sleep while the frame is sealed */
+	while (wait) {
+		bool done;
+
+		pthread_mutex_lock(&w->mu);
+		done = f->done;
+		pthread_mutex_unlock(&w->mu);
+		if (done || !lb_pool_run_one(w->pool))
+			break;
+	}
 	pthread_mutex_lock(&w->mu);
 	while (wait && !f->done)
 		pthread_cond_wait(&w->cv, &w->mu);
@@ -451,6 +462,18 @@ static int finish_pack(struct lb_repo_writer *w)
 		w->packs_cap = cap;
 	}
 	w->packs[w->npacks++] = info;
+	/*
+	 * Index what is written every so often, not only at the end: the list
+	 * would otherwise grow with the backup (44 bytes a chunk).
+	 */
+	if (w->npacks >= INDEX_EVERY) {
+		rc = put_index_object(w->r, w->packs, w->npacks);
+		if (rc < 0)
+			return w->err = rc;
+		for (size_t i = 0; i < w->npacks; i++)
+			lb_pack_info_release(&w->packs[i]);
+		w->npacks = 0;
+	}
 	return 0;
 }
 
@@ -548,6 +571,11 @@ int lb_repo_writer_add(struct lb_repo_writer *w, enum lb_chunk_type type,
 		if (!w->cur)
 			return w->err = -ENOMEM;
 		w->cur->w = w;
+		/* the size a frame reaches, at once: no doubling past it */
+		w->cur->raw_cap = (size_t)w->r->cfg.frame_size + (len > w->r->cfg.frame_size ? len : 0);
+		w->cur->raw = malloc(w->cur->raw_cap);
+		if (!w->cur->raw)
+			return w->err = -ENOMEM;
 	}
 	f = w->cur;
 	if (grow((void **)&f->raw, &f->raw_cap, f->raw_len + len, 1) < 0 ||
