@@ -7,6 +7,7 @@
  */
 #include "repo/repo.h"
 #include "base/cleanup.h"
+#include "base/endian.h"
 #include "base/err.h"
 #include "base/sha256.h"
 #include "base/timefmt.h"
@@ -604,11 +605,45 @@ int lb_repo_writer_add(struct lb_repo_writer *w, enum lb_chunk_type type,
 int lb_repo_writer_add_blob(struct lb_repo_writer *w, enum lb_chunk_type type, const void *data,
 			    size_t len, uint8_t id[LB_ID_LEN])
 {
-	int rc = lb_idhash(w->h, data, len, id);
+	_cleanup_free_ uint8_t *list = NULL;
+	size_t nparts, list_len;
+	int rc, any = 0;
 
-	if (rc < 0)
-		return rc;
-	return lb_repo_writer_add(w, type, id, data, len);
+	if (len <= LB_BLOB_PART) {
+		rc = lb_idhash(w->h, data, len, id);
+		if (rc < 0)
+			return rc;
+		return lb_repo_writer_add(w, type, id, data, len);
+	}
+	/* a large blob: its parts, then the list of them (format doc, "Blob parts") */
+	if (len > LB_BLOB_MAX)
+		return lb_err(-EOVERFLOW, "blob", NULL, "a metadata blob of %zu bytes is over the %u-byte cap",
+			      len, LB_BLOB_MAX);
+	nparts = (len + LB_BLOB_PART - 1) / LB_BLOB_PART;
+	list_len = LB_BLOB_PARTS_HEADER + nparts * LB_ID_LEN;
+	list = malloc(list_len);
+	if (!list)
+		return -ENOMEM;
+	memcpy(list, LB_BLOB_PARTS_MAGIC, 4);
+	lb_put_le32(list + 4, 1);
+	lb_put_le64(list + 8, len);
+	lb_put_le32(list + 16, (uint32_t)nparts);
+	for (size_t i = 0; i < nparts; i++) {
+		const uint8_t *p = (const uint8_t *)data + i * LB_BLOB_PART;
+		size_t plen = LB_MIN((size_t)LB_BLOB_PART, len - i * LB_BLOB_PART);
+		uint8_t *pid = list + LB_BLOB_PARTS_HEADER + i * LB_ID_LEN;
+
+		rc = lb_idhash(w->h, p, plen, pid);
+		if (rc >= 0)
+			rc = lb_repo_writer_add(w, type, pid, p, plen);
+		if (rc < 0)
+			return rc;
+		any |= rc;
+	}
+	rc = lb_idhash(w->h, list, list_len, id);
+	if (rc >= 0)
+		rc = lb_repo_writer_add(w, type, id, list, list_len);
+	return rc < 0 ? rc : (rc | any);
 }
 
 int lb_repo_writer_flush(struct lb_repo_writer *w)
@@ -780,12 +815,33 @@ int lb_chunk_read(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN], uint8
 	return 0;
 }
 
+int lb_blob_parts_decode(const uint8_t *list, size_t len, uint64_t *total, uint32_t *nparts)
+{
+	uint64_t t;
+	uint32_t n;
+
+	if (len < LB_BLOB_PARTS_HEADER || memcmp(list, LB_BLOB_PARTS_MAGIC, 4))
+		return 0;
+	t = lb_le64(list + 8);
+	n = lb_le32(list + 16);
+	if (lb_le32(list + 4) != 1 || t <= LB_BLOB_PART || t > LB_BLOB_MAX ||
+	    n != (t + LB_BLOB_PART - 1) / LB_BLOB_PART ||
+	    len != LB_BLOB_PARTS_HEADER + (size_t)n * LB_ID_LEN)
+		return lb_err(-EBADMSG, "blob", HINT_CHECK, "a list of blob parts is malformed");
+	*total = t;
+	*nparts = n;
+	return 1;
+}
+
 int lb_chunk_read_alloc(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN], uint8_t **out,
 			size_t *len)
 {
 	struct lb_index_loc loc;
-	uint8_t *buf;
+	_cleanup_free_ uint8_t *buf = NULL, *whole = NULL;
 	char hex[LB_SHA256_HEX];
+	uint64_t total;
+	uint32_t nparts;
+	size_t got;
 	int rc;
 
 	if (!lb_index_lookup(cr->r->index, id, &loc) || loc.pending)
@@ -795,11 +851,33 @@ int lb_chunk_read_alloc(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN],
 	if (!buf)
 		return -ENOMEM;
 	rc = lb_chunk_read(cr, id, buf, loc.len, len);
-	if (rc < 0) {
-		free(buf);
+	if (rc < 0)
+		return rc;
+	rc = lb_blob_parts_decode(buf, *len, &total, &nparts);
+	if (rc <= 0) {
+		if (rc == 0)
+			*out = TAKE_PTR(buf);
 		return rc;
 	}
-	*out = buf;
+	/* a large blob stored in parts: each is one chunk, never itself a list */
+	whole = malloc(total);
+	if (!whole)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nparts; i++) {
+		uint64_t off = (uint64_t)i * LB_BLOB_PART;
+		size_t want = LB_MIN((uint64_t)LB_BLOB_PART, total - off);
+
+		rc = lb_chunk_read(cr, buf + LB_BLOB_PARTS_HEADER + (size_t)i * LB_ID_LEN,
+				   whole + off, want, &got);
+		if (rc < 0)
+			return rc;
+		if (got != want)
+			return lb_err(-EBADMSG, "blob", HINT_CHECK,
+				      "part %u of blob %.16s has %zu bytes, not %zu", i,
+				      lb_hex(id, 8, hex), got, want);
+	}
+	*len = total;
+	*out = TAKE_PTR(whole);
 	return 0;
 }
 

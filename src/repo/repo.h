@@ -95,7 +95,25 @@ int lb_repo_writer_new(struct lb_repo *r, struct lb_repo_writer **out);
 int lb_repo_writer_add(struct lb_repo_writer *w, enum lb_chunk_type type,
 		       const uint8_t id[LB_ID_LEN], const void *data, size_t len);
 
-/* Hash and add (metadata blobs). Returns 1, 0 or an error as above, the ID in @id. */
+/*
+ * Metadata blobs (map and tree blobs) larger than LB_BLOB_PART are stored in
+ * parts of LB_BLOB_PART bytes (the last shorter), each one chunk of the
+ * blob's type, and the blob's ID is that of a list of the parts
+ * (docs/repository-format.md, "Blob parts"):
+ *   off 0  magic "LBPB"   4  version (1)   8  total length (8 bytes)
+ *   16  number of parts (4)   20  the parts' IDs, 32 bytes each
+ * Map and tree blobs start with their own magic, so a list is never taken
+ * for one. A blob is at most LB_BLOB_MAX bytes.
+ */
+#define LB_BLOB_PART (4u << 20)
+#define LB_BLOB_MAX (1u << 30)
+#define LB_BLOB_PARTS_MAGIC "LBPB"
+#define LB_BLOB_PARTS_HEADER 20
+
+/*
+ * Hash and add a metadata blob (in parts if it is large). Returns 1 (something
+ * was new), 0 or an error as above, the blob's ID in @id.
+ */
 int lb_repo_writer_add_blob(struct lb_repo_writer *w, enum lb_chunk_type type, const void *data,
 			    size_t len, uint8_t id[LB_ID_LEN]);
 
@@ -131,9 +149,19 @@ void lb_chunk_reader_free(struct lb_chunk_reader *cr);
 int lb_chunk_read(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN], uint8_t *buf, size_t cap,
 		  size_t *len);
 
-/* Read a whole blob (map, tree) into a malloc'ed buffer. Same errors. */
+/*
+ * Read a whole blob (map, tree) into a malloc'ed buffer, joining its parts if
+ * it was stored in parts. Same errors.
+ */
 int lb_chunk_read_alloc(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN], uint8_t **out,
 			size_t *len);
+
+/*
+ * If @list (a chunk's bytes) is a list of blob parts: check it and return 1,
+ * with the blob's length and number of parts (their IDs follow the header).
+ * Returns 0 if it is not a list, -EBADMSG if it is a malformed one (recorded).
+ */
+int lb_blob_parts_decode(const uint8_t *list, size_t len, uint64_t *total, uint32_t *nparts);
 
 /* ---- snapshots --------------------------------------------------------------------- */
 

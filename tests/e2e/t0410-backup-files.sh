@@ -79,4 +79,15 @@ test_expect_success 'restoring into an existing folder needs --overwrite' '
 	expect_code 1 lb restore src@latest --target dst && grep_q "overwrite" err
 '
 
+test_expect_success 'a folder whose tree blob is larger than a part (4 MiB) round-trips' '
+	mkdir big && long=$(printf "%0200d" 0) &&
+	(cd big && seq 1 16000 | sed "s/^/${long}_/" | xargs touch) &&
+	echo last >"big/${long}_16000" &&
+	lb backup --json --name bigdir big >bd.json &&
+	lb restore bigdir@latest --target bigout &&
+	test "$(ls bigout | wc -l)" = 16000 &&
+	test "$(cat "bigout/${long}_16000")" = last &&
+	lb check >/dev/null
+'
+
 test_done
