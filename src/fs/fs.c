@@ -154,6 +154,21 @@ int lb_fs_open(struct lb_dev *dev, unsigned flags, struct lb_fs **out)
 	return 0;
 }
 
+int lb_fs_new(const struct lb_fs_ops *ops, void *priv, const struct lb_fs_open_info *info,
+	      struct lb_fs **out)
+{
+	struct lb_fs *fs = calloc(1, sizeof(*fs));
+
+	if (!fs)
+		return -ENOMEM;
+	fs->ops = ops;
+	fs->priv = priv;
+	fs->read_only = true;
+	fs->info = *info;
+	*out = fs;
+	return 0;
+}
+
 int lb_fs_close(struct lb_fs *fs)
 {
 	int r;

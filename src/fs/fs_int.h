@@ -10,30 +10,7 @@
 #ifndef LB_FS_FS_INT_H
 #define LB_FS_FS_INT_H
 
-#include "fs/fs.h"
-
-struct lb_fs_ops {
-	enum lb_fs_kind kind;
-	bool case_insensitive;
-	/* Write back and release priv. Returns 0 or the first write error. */
-	int (*close)(struct lb_fs *fs);
-	uint32_t (*upcase)(const struct lb_fs *fs, uint32_t cp);
-	int (*stat)(struct lb_fs *fs, const char *path, struct lb_fs_stat *st, char *stored,
-		    size_t stored_cap);
-	int (*readdir)(struct lb_fs *fs, const char *path, lb_fs_dir_fn fn, void *opaque);
-	ssize_t (*pread)(struct lb_fs *fs, const char *path, void *buf, size_t len, uint64_t off);
-	ssize_t (*readlink)(struct lb_fs *fs, const char *path, char *buf, size_t cap);
-	int (*unlink)(struct lb_fs *fs, const char *path);
-	int (*replace)(struct lb_fs *fs, const char *path, const void *data, size_t len);
-};
-
-struct lb_fs {
-	const struct lb_fs_ops *ops;
-	void *priv;	    /* the backend's */
-	struct lb_dev *dev; /* reference held; dropped by fs.c after ops->close */
-	bool read_only;
-	struct lb_fs_open_info info;
-};
+#include "fs/backend.h"
 
 /*
  * Backend open functions: fill fs->ops, fs->priv and fs->info (kind, label,

@@ -25,7 +25,7 @@ const char *lb_fs_kind_name(enum lb_fs_kind kind)
 		[LB_FS_EXT3] = "ext3",	     [LB_FS_EXT4] = "ext4",
 		[LB_FS_XFS] = "xfs",	     [LB_FS_BTRFS] = "btrfs",
 		[LB_FS_LUKS] = "luks",	     [LB_FS_SWAP] = "swap",
-		[LB_FS_LVM2] = "lvm2",
+		[LB_FS_LVM2] = "lvm2",	     [LB_FS_FILES] = "files",
 	};
 
 	if ((unsigned)kind < LB_ARRAY_SIZE(names) && names[kind])

@@ -46,6 +46,7 @@ enum lb_fs_kind {
 	LB_FS_LUKS,
 	LB_FS_SWAP,
 	LB_FS_LVM2,
+	LB_FS_FILES, /* not on a disk: a file-tree snapshot in a repository (repo/treefs.c) */
 };
 
 struct lb_fs_info {
