@@ -39,20 +39,29 @@ static const struct lb_cmd commands[] = {
 	 "a partition number as 'lifeboat inspect' shows it (\"3:Windows\"); without it every\n"
 	 "partition holding PATH is listed, and without PATH the root of every volume.\n"
 	 "-l adds the other three times, NTFS attributes and 8.3 names, ext mode and owner.\n"
-	 "A PATH found nowhere exits 4; a partition without NTFS or ext exits 5."},
+	 "A PATH found nowhere exits 4; a partition without NTFS or ext exits 5.\n"
+	 "IMAGE may be a snapshot in the repository -r names (snapshot:ID, NAME@TIME,\n"
+	 "NAME@latest), read in place without restoring it; a file-tree snapshot is one\n"
+	 "volume (0) whose root is the folder backed up."},
 	{"find", cmd_find, "find files by name inside an image",
 	 "lifeboat find [options] IMAGE [--name GLOB] [--path [PART:]DIR] [--type f|d|l]",
 	 "Search the file systems inside the image for names matching GLOB (* ? [a-z] [!a-z];\n"
 	 "on NTFS in any case, on ext exactly), below DIR (default: the root of every volume),\n"
 	 "read-only. Prints PART:PATH, size and modification time per match. Symlinks are not\n"
-	 "followed; the walk stops 64 folders deep. Exits 0 whether or not anything matched."},
+	 "followed; the walk stops 64 folders deep. Exits 0 whether or not anything matched.\n"
+	 "IMAGE may be a snapshot in the repository -r names (snapshot:ID, NAME@TIME,\n"
+	 "NAME@latest), read in place without restoring it; a file-tree snapshot is one\n"
+	 "volume (0) whose root is the folder backed up."},
 	{"cat", cmd_cat, "write a file from inside an image to stdout",
 	 "lifeboat cat [options] IMAGE [PART:]PATH",
 	 "Copy the content of a file inside the image to standard output, read-only: handy\n"
 	 "to check a file before a repair deletes it (lifeboat cat disk.img C:/x.sys | xxd | "
 	 "head).\n"
 	 "PATH is written as for 'lifeboat ls'; a path found in two partitions must be given\n"
-	 "with its partition (\"3:PATH\"). Folders and symlinks are refused."},
+	 "with its partition (\"3:PATH\"). Folders and symlinks are refused.\n"
+	 "IMAGE may be a snapshot in the repository -r names (snapshot:ID, NAME@TIME,\n"
+	 "NAME@latest), read in place without restoring it; a file-tree snapshot is one\n"
+	 "volume (0) whose root is the folder backed up."},
 	{"reg", cmd_reg, "read the Windows registry inside an image",
 	 "lifeboat reg [options] IMAGE get KEY [VALUE] | ls KEY",
 	 "Read registry keys and values from the hives of a Windows volume, offline and\n"

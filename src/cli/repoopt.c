@@ -176,9 +176,15 @@ static void free_snapshots(void)
 }
 #define snap_args lb_cli_snapshot_repo
 
-static int resolve_snapshot(const char *path, bool read_only, struct lb_dev **out, char *desc,
-			    size_t cap)
+/*
+ * The snapshot @path names, if it names one: returns 1 and the snapshot
+ * (valid until exit), 0 if @path is a file or cannot be a snapshot
+ * reference, or an error (recorded). The last one found is remembered, so
+ * that asking for a file system and then for a device resolves it once.
+ */
+static int find_snapshot(const char *path, const struct lb_snapshot **out)
 {
+	static char *last_path;
 	const char *ref = path;
 	struct lb_snapshot *s;
 	struct stat st;
@@ -190,9 +196,10 @@ static int resolve_snapshot(const char *path, bool read_only, struct lb_dev **ou
 		 (!strchr(path, '@') && strspn(path, "0123456789abcdefABCDEF") != strlen(path)) ||
 		 strlen(path) < 4 || strchr(path, '/'))
 		return 0; /* a file, or nothing a snapshot could be */
-	if (!read_only)
-		return lb_err(-EROFS, path, "restore it first ('lifeboat restore')",
-			      "a snapshot cannot be changed in place");
+	if (nsnaps && last_path && !strcmp(last_path, path)) {
+		*out = snaps[nsnaps - 1];
+		return 1;
+	}
 	if (!snap_repo) {
 		r = lb_cli_repo_open(&snap_args, &snap_repo);
 		if (r < 0)
@@ -206,18 +213,50 @@ static int resolve_snapshot(const char *path, bool read_only, struct lb_dev **ou
 			return -ENOMEM;
 		snaps = v;
 	}
-	s = calloc(1, sizeof(*s)); /* freed at exit: the device refers to it */
+	s = calloc(1, sizeof(*s)); /* freed at exit: devices and file systems refer to it */
 	if (!s)
 		return -ENOMEM;
 	snaps[nsnaps++] = s;
 	r = lb_repo_find_snapshot(snap_repo, ref, s);
 	if (r < 0)
 		return r;
+	free(last_path);
+	last_path = strdup(path);
+	*out = s;
+	return 1;
+}
+
+static int resolve_snapshot(const char *path, bool read_only, struct lb_dev **out, char *desc,
+			    size_t cap)
+{
+	const struct lb_snapshot *s;
+	int r = find_snapshot(path, &s);
+
+	if (r <= 0)
+		return r;
+	if (!read_only)
+		return lb_err(-EROFS, path, "restore it first ('lifeboat restore')",
+			      "a snapshot cannot be changed in place");
+	if (s->kind == LB_SNAP_FILES)
+		return lb_err(-EMEDIUMTYPE, path,
+			      "list it with 'lifeboat ls', or restore it with 'lifeboat restore'",
+			      "a file-tree snapshot has no disk to read");
 	r = lb_snapshot_dev_open(snap_repo, s, out);
 	if (r < 0)
 		return r;
 	snprintf(desc, cap, "snapshot of %s", s->name);
 	return 1;
+}
+
+int lb_cli_snapshot_fs(const char *path, struct lb_fs **out)
+{
+	const struct lb_snapshot *s;
+	int r = find_snapshot(path, &s);
+
+	if (r <= 0 || s->kind != LB_SNAP_FILES)
+		return r;
+	r = lb_snapshot_fs_open(snap_repo, s, out);
+	return r < 0 ? r : 1;
 }
 
 void lb_cli_enable_snapshot_operands(void)

@@ -51,6 +51,16 @@ int lb_cli_repo_open(const struct lb_repo_args *a, struct lb_repo **out);
  */
 void lb_cli_enable_snapshot_operands(void);
 
+struct lb_fs;
+
+/*
+ * If @path (an operand of ls, find, cat, reg) names a file-tree snapshot,
+ * open it as a read-only file system: returns 1 and @out. Returns 0 if it
+ * is not a snapshot reference or names an image snapshot (the image layer
+ * opens those), or an error (recorded).
+ */
+int lb_cli_snapshot_fs(const char *path, struct lb_fs **out);
+
 /* Where snapshot operands come from (-r / --password-file of the image commands). */
 extern struct lb_repo_args lb_cli_snapshot_repo;
 

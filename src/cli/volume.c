@@ -160,6 +160,7 @@ int lb_volumes_open(const char *image, const struct lb_vol_opts *o, struct lb_vo
 {
 	struct lb_image_opts io = {.read_only = true, .force_share = o->force_share != 0};
 	struct lb_ptable pt;
+	struct lb_fs *fs = NULL;
 	unsigned k = 0;
 	int r;
 
@@ -169,6 +170,27 @@ int lb_volumes_open(const char *image, const struct lb_vol_opts *o, struct lb_vo
 	vs->part_given = o->has_part;
 	if (o->format && lb_image_format_parse(o->format, &io.format) < 0)
 		return lb_err(-EINVAL, "--format", NULL, "'%s' is not an image format", o->format);
+	r = lb_cli_snapshot_fs(image, &fs);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		/* a file-tree snapshot: one volume, with no disk below it */
+		if (o->has_part && o->part != 0) {
+			lb_fs_close(fs);
+			return lb_err(-ENOENT, "partition", "leave the partition out",
+				      "a file-tree snapshot has no partitions");
+		}
+		vs->v = calloc(1, sizeof(*vs->v));
+		if (!vs->v) {
+			lb_fs_close(fs);
+			return -ENOMEM;
+		}
+		vs->v[0].fs = fs;
+		vs->v[0].kind = LB_FS_FILES;
+		lb_strlcpy(vs->v[0].label, lb_fs_info(fs)->label, sizeof(vs->v[0].label));
+		vs->n = 1;
+		return 0;
+	}
 	r = lb_image_open(image, &io, &vs->img);
 	if (r < 0)
 		return r;
@@ -506,12 +528,14 @@ char *lb_vol_describe(const struct lb_vol *v, char *buf, size_t cap)
 {
 	size_t len;
 
-	if (v->part)
+	if (v->kind == LB_FS_FILES && v->fs)
+		len = (size_t)snprintf(buf, cap, "file tree (snapshot of %s", v->label);
+	else if (v->part)
 		len = (size_t)snprintf(buf, cap, "partition %u (%s", v->part,
 				       lb_fs_kind_name(v->kind));
 	else
 		len = (size_t)snprintf(buf, cap, "whole disk (%s", lb_fs_kind_name(v->kind));
-	if (len < cap && v->label[0])
+	if (len < cap && v->label[0] && v->kind != LB_FS_FILES)
 		len += (size_t)snprintf(buf + len, cap - len, " \"%s\"", v->label);
 	if (len < cap)
 		snprintf(buf + len, cap - len, ")");

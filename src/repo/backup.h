@@ -86,4 +86,14 @@ int lb_restore_files(struct lb_repo *r, const struct lb_snapshot *s,
  */
 int lb_snapshot_dev_open(struct lb_repo *r, const struct lb_snapshot *s, struct lb_dev **out);
 
+struct lb_fs;
+
+/*
+ * A file-tree snapshot as a read-only file system (kind LB_FS_FILES, label
+ * the snapshot's name; repo/treefs.c): its root is the folder backed up.
+ * @r and @s must outlive it. Returns 0, -EINVAL (an image snapshot),
+ * -EBADMSG (a damaged root tree), or the errors of lb_chunk_read.
+ */
+int lb_snapshot_fs_open(struct lb_repo *r, const struct lb_snapshot *s, struct lb_fs **out);
+
 #endif

@@ -48,6 +48,29 @@ test_expect_success 'back up and restore: identical content and metadata' '
 	test -p dst/fifo
 '
 
+test_expect_success 'ls, cat and find read a file-tree snapshot in place' '
+	lb ls src@latest >ls.out &&
+	grep_q "file tree (snapshot of src): /" ls.out &&
+	grep -q "a.txt$" ls.out && grep -q "link -> a.txt$" ls.out && grep -q " sub$" ls.out &&
+	! grep -q "big.bin" ls.out &&
+	lb ls -l src@latest sub >lsl.out && grep -q "^-rwsr-xr-x .* 9000000 .*big.bin$" lsl.out &&
+	lb cat src@latest sub/big.bin | cmp - src/sub/big.bin &&
+	lb cat src@latest sparse | cmp - src/sparse &&
+	lb cat src@latest "ünïcode dir/fïle" >f.out && test "$(cat f.out)" = x &&
+	lb find src@latest --name "*.bin" >find.out && test "$(cat find.out | cut -d" " -f1)" = 0:sub/big.bin &&
+	lb find --json src@latest --type d >findd.json &&
+	test "$(jq -r "[.matches[].path] | sort | join(\",\")" findd.json)" = "empty,sub,sub/deeper,ünïcode dir" &&
+	lb ls --json src@latest sub >lsj.json && json_is lsj.json ".volumes[0].filesystem" files &&
+	test "$(jq -r ".volumes[0].entries[] | select(.name == \"big.bin\") | .mode" lsj.json)" = 4755
+'
+
+test_expect_success 'a file-tree snapshot: missing path (exit 4), a folder to cat, no disk to inspect' '
+	expect_code 4 lb ls src@latest no/such && grep_q "no such file or folder in the snapshot" err &&
+	expect_code 4 lb cat src@latest sub && grep_q "sub" err &&
+	expect_code 5 lb inspect src@latest && grep_q "file-tree snapshot has no disk" err &&
+	expect_code 4 lb ls --partition 2 src@latest && grep_q "no partitions" err
+'
+
 test_expect_success 'owners are restored when run as root' '
 	test "$(id -u)" != 0 || test "$(stat -c %u:%g dst/old)" = 1234:5678
 '
