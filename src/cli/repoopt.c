@@ -253,8 +253,10 @@ int lb_cli_snapshot_fs(const char *path, struct lb_fs **out)
 	const struct lb_snapshot *s;
 	int r = find_snapshot(path, &s);
 
-	if (r <= 0 || s->kind != LB_SNAP_FILES)
+	if (r <= 0)
 		return r;
+	if (s->kind != LB_SNAP_FILES)
+		return 0; /* an image snapshot: the image layer opens it as a disk */
 	r = lb_snapshot_fs_open(snap_repo, s, out);
 	return r < 0 ? r : 1;
 }

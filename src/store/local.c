@@ -32,6 +32,7 @@ struct local_writer {
 	char *tmpname; /* temporary name, relative to dirfd */
 	char *leaf;    /* final leaf name, relative to dirfd */
 	int err;       /* sticky write error */
+	uint64_t off;  /* bytes written so far */
 };
 
 static int root_of(struct lb_store *s)
@@ -171,8 +172,15 @@ static int local_write(struct lb_store_writer *bw, const void *data, size_t len)
 		return w->err;
 	r = write_all(w->fd, data, len);
 	if (r < 0)
-		w->err = io_err(bw->store, w->name, -r, "writing");
-	return w->err;
+		return w->err = io_err(bw->store, w->name, -r, "writing");
+	/*
+	 * Start writing back what was just written (it does not wait): the
+	 * fsync at commit then has little left to do, and the disk works while
+	 * the next frames are compressed.
+	 */
+	sync_file_range(w->fd, (off_t)w->off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+	w->off += len;
+	return 0;
 }
 
 static void writer_free(struct local_writer *w)
