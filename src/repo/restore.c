@@ -293,12 +293,15 @@ int lb_restore_image(struct lb_repo *r, const struct lb_snapshot *s,
 		rc = -ENOMEM;
 	/* a few blobs at a time, so progress moves and memory stays flat */
 	while (rc >= 0 && done < s->nmaps) {
-		size_t batch = LB_MIN(s->nmaps - done, (size_t)2 * lb_pool_threads(pool));
+		size_t batch = LB_MIN(s->nmaps - done, (size_t)4 * lb_pool_threads(pool));
 
 		for (size_t i = done; i < done + batch; i++) {
 			jobs[i] = (struct map_job){r, s, &t, s->maps[i], &mu, 0, {0}, 0};
 			lb_pool_submit(pool, map_job_run, &jobs[i]);
 		}
+		/* work too, rather than sleep (the writes leave cores idle) */
+		while (lb_pool_run_one(pool))
+			;
 		lb_pool_wait(pool);
 		for (size_t i = done; i < done + batch; i++) {
 			res->bytes_written += jobs[i].written;
