@@ -75,7 +75,26 @@ struct target {
 	bool blockdev;	      /* holes and zeros must be written */
 	bool serial;	      /* one writer at a time (NBD) */
 	int hint_fd;	      /* a raw file's: to start writing back early, or -1 */
+	char *tmp;	      /* a new file is written here, renamed to the target at the end */
 };
+
+/*
+ * A new file next to @target (same folder, so that rename(2) is atomic):
+ * ".NAME.lifeboat-XXXXXX". Returns a malloc'ed path or NULL.
+ */
+static char *temp_name(const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	size_t dlen = slash ? (size_t)(slash - target) + 1 : 0;
+	uint32_t rnd = 0;
+	char *out;
+
+	if (getentropy(&rnd, sizeof(rnd)) < 0)
+		rnd = (uint32_t)getpid() * 2654435761u;
+	if (asprintf(&out, "%.*s.%s.lifeboat-%08x", (int)dlen, target, target + dlen, rnd) < 0)
+		return NULL;
+	return out;
+}
 
 static int open_target(const struct lb_snapshot *s, const struct lb_restore_opts *o,
 		       struct target *t)
@@ -120,17 +139,18 @@ static int open_target(const struct lb_snapshot *s, const struct lb_restore_opts
 			return lb_err(-EEXIST, o->target,
 				      "choose another name, or give --overwrite to replace it",
 				      "the target exists");
-		if (unlink(o->target) < 0)
-			return lb_err(-errno, o->target, NULL, "cannot replace it: %s",
-				      strerror(errno));
+		/* replaced only when the restore succeeds (rename at the end) */
 	}
+	t->tmp = temp_name(o->target);
+	if (!t->tmp)
+		return -ENOMEM;
 	if (fmt) {
 		struct lb_image_opts io = {.read_only = false, .format = o->format};
 
-		rc = run_qemu_img_create(fmt, o->target, s->virtual_size);
+		rc = run_qemu_img_create(fmt, t->tmp, s->virtual_size);
 		if (rc < 0)
 			return rc;
-		rc = lb_image_open(o->target, &io, &t->img);
+		rc = lb_image_open(t->tmp, &io, &t->img);
 		if (rc < 0)
 			return rc;
 		if (t->img->disk->size < s->virtual_size)
@@ -139,9 +159,14 @@ static int open_target(const struct lb_snapshot *s, const struct lb_restore_opts
 		t->serial = true;
 		return 0;
 	}
-	fd = open(o->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return lb_err(-errno, o->target, NULL, "cannot create: %s", strerror(errno));
+	fd = open(t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = lb_err(-errno, o->target, NULL, "cannot create %s: %s", t->tmp,
+			    strerror(errno));
+		free(t->tmp);
+		t->tmp = NULL;
+		return rc;
+	}
 	if (ftruncate(fd, (off_t)s->virtual_size) < 0) {
 		rc = lb_err(-errno, o->target, "free space where the target lives",
 			    "cannot size it: %s", strerror(errno));
@@ -149,15 +174,48 @@ static int open_target(const struct lb_snapshot *s, const struct lb_restore_opts
 		return rc;
 	}
 	t->hint_fd = fd;
-	return lb_file_dev_open(o->target, false, &t->dev);
+	return lb_file_dev_open(t->tmp, false, &t->dev);
 }
 
-static void close_target(struct target *t)
+/*
+ * Close the target; with @ok, a new file takes the target's name (replacing
+ * an old one: --overwrite) and the folder is synced; otherwise it is
+ * removed, and whatever the target was stays as it was.
+ */
+static int close_target(struct target *t, const char *target, bool ok)
 {
+	int rc = 0;
+
 	if (t->hint_fd >= 0)
 		close(t->hint_fd);
+	t->hint_fd = -1;
 	lb_dev_unref(t->dev);
 	lb_image_free(t->img);
+	t->dev = NULL;
+	t->img = NULL;
+	if (!t->tmp)
+		return 0;
+	if (ok && rename(t->tmp, target) < 0)
+		rc = lb_err(-errno, target, NULL, "cannot give the restored disk its name: %s",
+			    strerror(errno));
+	if (!ok || rc < 0)
+		unlink(t->tmp);
+	if (ok && rc == 0) {
+		_cleanup_free_ char *dir = strdup(target);
+		char *slash = dir ? strrchr(dir, '/') : NULL;
+		int dfd;
+
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	free(t->tmp);
+	t->tmp = NULL;
+	return rc;
 }
 
 /* ---- images ---------------------------------------------------------------------- */
@@ -284,7 +342,7 @@ int lb_restore_image(struct lb_repo *r, const struct lb_snapshot *s,
 		return rc;
 	rc = open_target(s, o, &t);
 	if (rc < 0) {
-		close_target(&t);
+		close_target(&t, o->target, false);
 		return rc;
 	}
 	rc = lb_repo_pool(r, &pool);
@@ -320,7 +378,12 @@ int lb_restore_image(struct lb_repo *r, const struct lb_snapshot *s,
 	if (rc >= 0)
 		rc = lb_dev_flush(t.dev);
 	free(jobs);
-	close_target(&t);
+	{
+		int crc = close_target(&t, o->target, rc >= 0);
+
+		if (rc >= 0)
+			rc = crc;
+	}
 	res->seconds = now_s() - t0;
 	return rc;
 }

@@ -43,6 +43,17 @@ test_expect_success 'one flipped byte in a pack: restore stops with the pack nam
 	cat e1 e2 | grep -q "data/../$short"
 '
 
+test_expect_success 'a failed restore leaves no file behind, and --overwrite keeps the old one' '
+	if [ "$(cat c1)" = 5 ]; then n=a; else n=b; fi &&
+	test ! -e $n.out &&
+	test -z "$(ls -A | grep lifeboat-)" &&
+	echo precious >$n.out &&
+	expect_code 5 lb restore --overwrite $n@latest --target $n.out &&
+	test "$(cat $n.out)" = precious &&
+	test -z "$(ls -A | grep lifeboat-)" &&
+	rm $n.out
+'
+
 test_expect_success 'check finds nothing without reading data, names pack, snapshots and ranges with it' '
 	short=$(basename "$(find repo/data -type f | sort | head -1)" | cut -c1-16) &&
 	lb check >c.out && grep_q "no problems" c.out &&
