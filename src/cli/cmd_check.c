@@ -30,7 +30,7 @@ static int read_data_cb(const struct lb_option *opt, const char *arg)
 	}
 	read_pct = strtod(arg, &end);
 	if (end == arg || (*end && strcmp(end, "%")) || read_pct <= 0 || read_pct > 100)
-		return lb_cli_usage("--read-data: '%s' is not a percentage from 0 to 100", arg), -1;
+		return lb_cli_usage("--read-data: '%s' is not a percentage above 0, at most 100", arg), -1;
 	return 0;
 }
 
@@ -61,7 +61,7 @@ int cmd_check(int argc, char **argv, const struct lb_cmd *cmd)
 	const struct lb_option opts[] = {
 		LB_REPO_OPTIONS(&ra),
 		{LB_OPT_CALLBACK, 0, "read-data", NULL, "[=PERCENT]",
-		 "also read the packs (all, or PERCENT of them) and verify every chunk",
+		 "also read the packs (all, or a random PERCENT of them, at least one) and verify every chunk",
 		 read_data_cb},
 		{LB_OPT_END},
 	};
@@ -112,12 +112,13 @@ int cmd_check(int argc, char **argv, const struct lb_cmd *cmd)
 	} else if (res.problems) {
 		if (!lb_cli.json)
 			fprintf(stderr,
-				"lifeboat: check: %s: %" PRIu64 " problems; %" PRIu64
-				" damaged packs affect %" PRIu64
-				" snapshots; restore what you can, back up again, and keep the "
-				"damaged repository for analysis\n",
-				lb_store_url(r->store), res.problems, res.damaged_packs,
-				res.affected_snapshots);
+				"lifeboat: check: %s: %" PRIu64 " problem%s (%" PRIu64
+				" damaged pack%s; %" PRIu64 " snapshot%s affected); restore what "
+				"you can, back up again, and keep the damaged repository for "
+				"analysis\n",
+				lb_store_url(r->store), res.problems, res.problems == 1 ? "" : "s",
+				res.damaged_packs, res.damaged_packs == 1 ? "" : "s",
+				res.affected_snapshots, res.affected_snapshots == 1 ? "" : "s");
 		rc = LB_EXIT_BADINPUT;
 	} else {
 		if (!lb_cli.json && lb_cli.verbosity >= 0)

@@ -45,10 +45,8 @@ int cmd_init(int argc, char **argv, const struct lb_cmd *cmd)
 	io.image_chunk = (uint32_t)chunk;
 	if (io.encrypted) {
 		rc = lb_cli_password(&ra, true, &pw);
-		if (rc < 0) {
-			lb_cli_error(NULL);
-			return LB_EXIT_USAGE;
-		}
+		if (rc < 0)
+			return lb_cli_error(NULL); /* as every command that needs the password */
 	}
 	rc = lb_repo_init(url, pw, &io, &r);
 	if (pw) {
@@ -58,6 +56,11 @@ int cmd_init(int argc, char **argv, const struct lb_cmd *cmd)
 	if (rc < 0)
 		return lb_cli_error(url);
 	lb_hex(r->cfg.repo_id, 8, hex);
+	if (r->cfg.encrypted && getenv("LIFEBOAT_KDF_FAST") && *getenv("LIFEBOAT_KDF_FAST") == '1')
+		fprintf(stderr, "lifeboat: init: %s: warning: LIFEBOAT_KDF_FAST is set, so the key is "
+				"protected by Argon2id at its minimum cost, for good; it is meant for "
+				"tests: create real repositories without it\n",
+			url);
 	if (lb_cli.json) {
 		lb_json_init(&j, stdout, LB_JSON_PRETTY);
 		lb_json_begin_object(&j, NULL);

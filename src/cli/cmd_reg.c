@@ -334,6 +334,7 @@ int cmd_reg(int argc, char **argv, const struct lb_cmd *cmd)
 		{LB_OPT_BOOL, 'U', "force-share", &vo.force_share, NULL,
 		 "read an image even while a running VM holds its lock (what is read may be "
 		 "inconsistent)"},
+		LB_SNAPSHOT_REPO_OPTIONS,
 		{LB_OPT_END},
 	};
 	struct reg_req q;

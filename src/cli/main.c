@@ -69,7 +69,9 @@ static const struct lb_cmd commands[] = {
 	 "subkeys. KEY is written as in regedit: "
 	 "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CSAgent;\n"
 	 "CurrentControlSet is resolved through SYSTEM\\Select\\Current, as Windows does at boot.\n"
-	 "A hive whose logs hold changes not yet written into it is read with a warning."},
+	 "A hive whose logs hold changes not yet written into it is read with a warning.\n"
+	 "IMAGE may be a snapshot in the repository -r names (snapshot:ID, NAME@TIME,\n"
+	 "NAME@latest), read in place without restoring it."},
 	{"repair", cmd_repair, "fix images offline with a recipe or ad-hoc actions",
 	 "lifeboat repair [options] IMAGE... (--recipe NAME|FILE | --delete GLOB ... | --reg-set "
 	 "...)",

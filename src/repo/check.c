@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define MAX_RANGES_SHOWN 20
 
@@ -52,12 +54,44 @@ static const char *short_hex(const uint8_t *id, char out[17])
 
 /* ---- packs ------------------------------------------------------------------------ */
 
-/* Is this pack among the ones read this run? A stable sample: by the first ID byte. */
-static bool sampled(const uint8_t id[LB_ID_LEN], double pct)
-{
-	uint32_t v = (uint32_t)id[0] << 8 | id[1];
+/*
+ * Which packs are read this run: all, or a random sample of exactly
+ * ceil(PERCENT of them) (at least one), different each run so that runs
+ * cover the whole repository over time. Selection sampling: pack k of n is
+ * taken with probability (still to take) / (still to see).
+ */
+struct sampler {
+	uint64_t state;
+	uint32_t want, left;
+};
 
-	return pct >= 100 || (double)v < pct / 100.0 * 65536.0;
+static void sampler_init(struct sampler *sm, double pct, uint32_t npacks)
+{
+	double w = pct >= 100 ? npacks : pct / 100.0 * npacks;
+
+	sm->want = (uint32_t)w + ((double)(uint32_t)w < w ? 1 : 0);
+	if (sm->want == 0 && npacks && pct > 0)
+		sm->want = 1;
+	sm->left = npacks;
+	if (getentropy(&sm->state, sizeof(sm->state)) < 0 || !sm->state)
+		sm->state = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull | 1;
+}
+
+static bool sampled(struct sampler *sm)
+{
+	bool take;
+
+	if (!sm->left)
+		return false;
+	/* xorshift64* */
+	sm->state ^= sm->state >> 12;
+	sm->state ^= sm->state << 25;
+	sm->state ^= sm->state >> 27;
+	take = (sm->state * 0x2545f4914f6cdd1dull >> 32) % sm->left < sm->want;
+	sm->left--;
+	if (take)
+		sm->want--;
+	return take;
 }
 
 /* Read a whole pack: every frame authenticated, every chunk's ID recomputed. */
@@ -135,6 +169,7 @@ struct pack_walk {
 	struct check *c;
 	uint32_t no;
 	int err;
+	struct sampler sm;
 };
 
 static int pack_cb(void *ctx, const uint8_t id[LB_ID_LEN], uint64_t size)
@@ -162,7 +197,7 @@ static int pack_cb(void *ctx, const uint8_t id[LB_ID_LEN], uint64_t size)
 		c->damaged[no] = 1;
 		return 0;
 	}
-	if (c->o->read_data > 0 && sampled(id, c->o->read_data))
+	if (c->o->read_data > 0 && sampled(&pw->sm))
 		rc = read_pack(c, id, no);
 	if (c->o->progress)
 		c->o->progress(c->o->ctx, pw->no, c->npacks, "packs");
@@ -386,6 +421,7 @@ int lb_repo_check(struct lb_repo *r, const struct lb_check_opts *o, struct lb_ch
 			r->orphans_adopted);
 	res->problems -= r->orphans_adopted ? 1 : 0; /* a note, not damage */
 	lb_index_foreach_pack(r->index, count_cb, &c.npacks);
+	sampler_init(&pw.sm, o->read_data, c.npacks);
 	c.damaged = calloc(c.npacks ? c.npacks : 1, 1);
 	rc = c.damaged ? lb_idhash_new(&r->keys, &c.h) : -ENOMEM;
 	if (rc >= 0)

@@ -137,9 +137,10 @@ static int lookup(struct treefs *t, const char *path, const struct lb_tree_entry
 
 /*
  * Inode numbers: the hard-link group where there is one (entries of one
- * group are one inode), else a 63-bit hash of the path with the top bit set
+ * group are one inode), else a 52-bit hash of the path with bit 52 set
  * (unique in practice; a folder's tree ID would not be: identical folders
- * share one blob). find uses them to avoid walking a folder twice.
+ * share one blob). find uses them to avoid walking a folder twice. Below
+ * 2^53, so that JSON readers that hold numbers as doubles get them exact.
  */
 static uint64_t path_ino(const char *dir, const char *name)
 {
@@ -151,7 +152,7 @@ static uint64_t path_ino(const char *dir, const char *name)
 		h = (h ^ '/') * 0x100000001b3ull;
 	for (const char *p = name ? name : ""; *p; p++)
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	return h | (1ull << 63);
+	return (h & ((1ull << 52) - 1)) | (1ull << 52);
 }
 
 static void entry_stat(const struct lb_tree_entry *e, struct lb_fs_stat *st, const char *dir,
@@ -178,7 +179,7 @@ static void entry_stat(const struct lb_tree_entry *e, struct lb_fs_stat *st, con
 		st->type = LB_FT_OTHER;
 		break;
 	}
-	st->ino = e->hardlink && e->hardlink < (1ull << 63) ? e->hardlink : path_ino(dir, name);
+	st->ino = e->hardlink && e->hardlink < (1ull << 52) ? e->hardlink : path_ino(dir, name);
 	st->size = e->size;
 	st->mtime = e->mtime;
 	st->ctime = e->ctime;

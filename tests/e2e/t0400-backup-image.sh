@@ -96,4 +96,23 @@ test_expect_success 'check --read-data: no problems' '
 	lb check --read-data >c.out && grep_q "no problems" c.out
 '
 
+test_expect_success 'check --read-data=PERCENT reads a random sample of that size, at least one pack' '
+	lb check --read-data --json >all.json &&
+	n=$(jq -r .packs all.json) && test "$n" -ge 2 &&
+	json_is all.json .packs_read "$n" &&
+	lb check --read-data=0.1 --json >one.json && json_is one.json .packs_read 1 &&
+	lb check --read-data=50 --json >half.json &&
+	json_is half.json .packs_read $(( (n + 1) / 2 )) &&
+	expect_code 2 lb check --read-data=0
+'
+
+test_expect_success 'the sample differs between runs (packs of different sizes are read)' '
+	find repo/data -type f -exec stat -c %s {} + | sort -u | wc -l >nsizes &&
+	test "$(cat nsizes)" -ge 2 &&
+	for i in $(seq 20); do
+		lb check --read-data=0.1 --json | jq -r .bytes_read >>sizes || return 1
+	done &&
+	test "$(wc -l <sizes)" = 20 && test "$(sort -u sizes | wc -l)" -ge 2
+'
+
 test_done

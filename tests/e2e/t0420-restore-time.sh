@@ -72,6 +72,11 @@ test_expect_success 'files are read from a whole-disk backup without restoring i
 	json_is i.json ".images[0].partitions[2].filesystem.label" Windows
 '
 
+test_expect_success 'reg reads the registry of a snapshot, the repository given with -r' '
+	(unset LIFEBOAT_REPOSITORY && lb reg -r "$TRASH/repo" web01@latest ls "HKLM\\SYSTEM" >reg.out) &&
+	grep_q "Select" reg.out
+'
+
 test_expect_success '--clean-of restores the newest snapshot the recipe finds clean' '
 	lb restore --name web01 --clean-of crowdstrike-291 --json --target c.img >c.json &&
 	test "$(sha c.img)" = "$(cat clean.sha)" &&
