@@ -234,8 +234,9 @@ static int resolve_snapshot(const char *path, bool read_only, struct lb_dev **ou
 
 	if (r <= 0)
 		return r;
-	if (!read_only)
-		return lb_err(-EROFS, path, "restore it first ('lifeboat restore')",
+	/* repair and undo would write: say so before they plan anything */
+	if (!read_only || (lb_cli.cmd && (!strcmp(lb_cli.cmd, "repair") || !strcmp(lb_cli.cmd, "undo"))))
+		return lb_err(-EROFS, path, "restore it first ('lifeboat restore'), then repair the copy",
 			      "a snapshot cannot be changed in place");
 	if (s->kind == LB_SNAP_FILES)
 		return lb_err(-EMEDIUMTYPE, path,
