@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define SEG_BYTES (1u << 20)
-#define SEG_AHEAD 6
+#define SEG_AHEAD 4
 
 static double now_s(void)
 {

@@ -297,7 +297,7 @@ struct frame {
 	bool done;
 };
 
-#define INDEX_EVERY 32 /* packs (about 512 MiB): an index object for them goes out */
+#define INDEX_EVERY 16 /* packs (about 256 MiB): an index object for them goes out */
 #define QMAX 6 /* frames in flight (3 per core on 2 cores): bounds the writer's memory */
 
 struct lb_repo_writer {
@@ -371,6 +371,19 @@ static void encode_job(void *arg)
 
 	rc = lb_frame_encode(lb_pack_writer_key(f->pack), lb_pack_writer_salt(f->pack), f->frame_no,
 			     w->r->cfg.zstd_level, f->raw, f->raw_len, &sealed, &len);
+	/*
+	 * The raw bytes are not needed any more, and the sealed buffer was
+	 * sized for the worst case: give both back now, not when the frame is
+	 * written (frames wait in the queue; this keeps the writer's memory low).
+	 */
+	free(f->raw);
+	f->raw = NULL;
+	if (rc >= 0 && sealed) {
+		uint8_t *shrunk = realloc(sealed, len ? len : 1);
+
+		if (shrunk)
+			sealed = shrunk;
+	}
 	pthread_mutex_lock(&w->mu);
 	f->sealed = sealed;
 	f->sealed_len = len;
