@@ -34,5 +34,6 @@ struct lb_store_writer {
 };
 
 int lb_local_store_open(const char *path, unsigned flags, struct lb_store *s);
+int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s);
 
 #endif
