@@ -77,6 +77,7 @@ struct s3 {
 	bool virtual_host;
 	char sigv4[96];
 	char *access_key, *secret_key, *token_hdr;
+	const char *ca_bundle; /* AWS_CA_BUNDLE, or NULL: libcurl's default */
 	int retries;
 	CURLSH *share;
 	pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
@@ -497,6 +498,8 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 		curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+		if (s3->ca_bundle)
+			curl_easy_setopt(h, CURLOPT_CAINFO, s3->ca_bundle);
 		if (getenv("LIFEBOAT_S3_TRACE"))
 			curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -546,9 +549,9 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 			r = -ENOMEM;
 			break;
 		} else if (!transient_curl(cc) || attempt >= s3->retries) {
-			r = lb_err(-EIO, s->url, HINT_NET, "%s %s: %s%s%s (after %d attempts)",
-				   what, name, curl_easy_strerror(cc), errbuf[0] ? ": " : "",
-				   errbuf, attempt + 1);
+			r = lb_err(-EIO, s->url, HINT_NET, "%s %s: %s: %s (after %d attempts)",
+				   what, name, s3->endpoint,
+				   errbuf[0] ? errbuf : curl_easy_strerror(cc), attempt + 1);
 			break;
 		}
 		/* a request that may have reached the server before it failed */
@@ -593,8 +596,8 @@ static int http_error(struct lb_store *s, const struct req *q, const char *what,
 		return lb_err(-ENODATA, name, "run 'lifeboat check'",
 			      "the object is shorter than the range read (truncated)");
 	if (q->status >= 500 || q->status == 429)
-		return lb_err(-EIO, s->url, HINT_NET, "%s %s: %s (after %d attempts)", what, name,
-			      detail, S3(s)->retries + 1);
+		return lb_err(-EIO, s->url, HINT_NET, "%s %s: %s answers %s (after %d attempts)",
+			      what, name, S3(s)->endpoint, detail, S3(s)->retries + 1);
 	return lb_err(-EIO, s->url, NULL, "%s %s: %s", what, name, detail);
 }
 
@@ -804,7 +807,8 @@ static char *upload_query(const char *id, int part)
 	return lb_buf_steal(&b);
 }
 
-static void writer_fail(struct s3_writer *w, int r)
+/* Record @r as the writer's sticky error (the first one wins, with its message); returns @r. */
+static int writer_fail(struct s3_writer *w, int r)
 {
 	pthread_mutex_lock(&w->mu);
 	if (!w->err) {
@@ -812,6 +816,20 @@ static void writer_fail(struct s3_writer *w, int r)
 		lb_err_save(&w->err_rec);
 	}
 	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+/* The writer's sticky error (0 if none), its message recorded on this thread. */
+static int writer_error(struct s3_writer *w)
+{
+	int r;
+
+	pthread_mutex_lock(&w->mu);
+	r = w->err;
+	if (r)
+		lb_err_restore(&w->err_rec);
+	pthread_mutex_unlock(&w->mu);
+	return r;
 }
 
 static int upload_part(struct lb_store *s, struct part *p)
@@ -923,30 +941,33 @@ static int submit_part(struct s3_writer *w)
 	if (!w->upload_id[0]) {
 		r = create_upload(s, w);
 		if (r < 0)
-			return w->err = r;
+			return writer_fail(w, r);
 	}
 	if (w->nparts == MAX_PARTS)
-		return w->err = lb_err(-EFBIG, w->name, NULL, "more than %d parts of %u bytes",
-				       MAX_PARTS, PART_SIZE);
+		return writer_fail(w,
+				   lb_err(-EFBIG, w->name, NULL, "more than %d parts of %u bytes",
+					  MAX_PARTS, PART_SIZE));
 	pthread_mutex_lock(&w->mu);
 	while (w->inflight >= PARTS_PER_WRITER && !w->err)
 		pthread_cond_wait(&w->cv, &w->mu);
 	r = w->err;
-	pthread_mutex_unlock(&w->mu);
-	if (r < 0) {
+	if (r < 0)
 		lb_err_restore(&w->err_rec);
-		return r;
-	}
-	if (w->nparts % 64 == 0) {
+	/* the upload threads write ETags into the array: grow it under the lock */
+	if (r == 0 && w->nparts % 64 == 0) {
 		char(*e)[160] = reallocarray(w->etags, (size_t)w->nparts + 64, sizeof(*e));
 
-		if (!e)
-			return w->err = -ENOMEM;
-		w->etags = e;
+		if (e)
+			w->etags = e;
+		else
+			r = -ENOMEM;
 	}
+	pthread_mutex_unlock(&w->mu);
+	if (r < 0)
+		return writer_fail(w, r);
 	p = calloc(1, sizeof(*p));
 	if (!p)
-		return w->err = -ENOMEM;
+		return writer_fail(w, -ENOMEM);
 	p->w = w;
 	p->no = ++w->nparts;
 	w->etags[p->no - 1][0] = '\0';
@@ -993,15 +1014,16 @@ static int s3_write(struct lb_store_writer *bw, const void *data, size_t len)
 	const uint8_t *p = data;
 	int r;
 
-	if (w->err)
-		return w->err;
+	r = writer_error(w);
+	if (r < 0)
+		return r;
 	while (len) {
 		size_t n;
 
 		if (!w->buf) {
 			w->buf = malloc(PART_SIZE);
 			if (!w->buf)
-				return w->err = -ENOMEM;
+				return writer_fail(w, -ENOMEM);
 		}
 		n = LB_MIN(len, (size_t)PART_SIZE - w->len);
 		memcpy(w->buf + w->len, p, n);
@@ -1027,9 +1049,9 @@ static int wait_parts(struct s3_writer *w)
 	while (w->inflight)
 		pthread_cond_wait(&w->cv, &w->mu);
 	r = w->err;
-	pthread_mutex_unlock(&w->mu);
 	if (r < 0)
 		lb_err_restore(&w->err_rec);
+	pthread_mutex_unlock(&w->mu);
 	return r;
 }
 
@@ -1125,7 +1147,7 @@ static int s3_commit(struct lb_store_writer *bw)
 	struct s3_writer *w = (struct s3_writer *)bw;
 	struct lb_store *s = bw->store;
 	uint64_t size;
-	int r = w->err;
+	int r = writer_error(w);
 
 	if (r < 0)
 		goto fail;
@@ -1395,6 +1417,7 @@ int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s)
 		s3->retries = (int)n;
 	}
 	s3->virtual_host = addr && !strcmp(addr, "virtual");
+	s3->ca_bundle = env("AWS_CA_BUNDLE");
 	s3->endpoint = strdup(ep);
 	s3->access_key = strdup(ak);
 	s3->secret_key = strdup(sk);
