@@ -76,6 +76,7 @@ struct s3 {
 	char *prefix; /* "" or "dir/sub/" */
 	bool virtual_host;
 	char sigv4[96];
+	char region[48];
 	char *access_key, *secret_key, *token_hdr;
 	const char *ca_bundle; /* AWS_CA_BUNDLE, or NULL: libcurl's default */
 	int retries;
@@ -112,6 +113,8 @@ struct req {
 	char etag[160];
 	uint64_t clen; /* Content-Length */
 	bool have_clen;
+	uint64_t range_start; /* Content-Range: bytes START-... */
+	bool have_range;
 	size_t got;	/* bytes written into dst */
 	uint64_t skip;	/* bytes of a 200 answer before off */
 	size_t rpos;	/* upload position */
@@ -277,6 +280,17 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	if (len >= 5 && !strncasecmp(p, "HTTP/", 5)) {
 		q->etag[0] = '\0'; /* a new response (after "100 Continue") */
 		q->have_clen = false;
+		q->have_range = false;
+	} else if (len > 20 && !strncasecmp(p, "Content-Range: bytes ", 21)) {
+		uint64_t c = 0;
+		size_t i = 21, digits = 0;
+
+		for (; i < len && p[i] >= '0' && p[i] <= '9' && digits < 19; i++, digits++)
+			c = c * 10 + (uint64_t)(p[i] - '0');
+		if (digits && digits < 19 && i < len && p[i] == '-') {
+			q->range_start = c;
+			q->have_range = true;
+		}
 	} else if (len > 15 && !strncasecmp(p, "Content-Length:", 15)) {
 		uint64_t c = 0;
 		size_t i = 15, digits = 0;
@@ -581,6 +595,12 @@ static int http_error(struct lb_store *s, const struct req *q, const char *what,
 	if (!strcmp(code, "NoSuchBucket"))
 		return lb_err(-ENOENT, s->url, HINT_BUCKET, "no bucket '%s' at %s", s3->bucket,
 			      s3->endpoint);
+	if (!strcmp(code, "AuthorizationHeaderMalformed") || !strcmp(code, "PermanentRedirect") ||
+	    !strcmp(code, "IncorrectEndpoint") || q->status == 301)
+		return lb_err(-EINVAL, s->url,
+			      "set AWS_REGION to the bucket's region, or check the endpoint",
+			      "%s %s: the bucket is not in region %s, or not at %s (%s)", what,
+			      name, s3->region, s3->endpoint, detail);
 	if (!strcmp(code, "QuotaExceeded") || !strcmp(code, "EntityTooLarge"))
 		return lb_err(-ENOSPC, s->url, "raise the bucket's quota or free space",
 			      "%s %s: %s", what, name, detail);
@@ -702,6 +722,10 @@ static int s3_get(struct lb_store *s, const char *name, uint64_t off, size_t len
 	r = perform(s, &q, "reading", name);
 	if (r == 0 && q.status != 200 && q.status != 206)
 		r = http_error(s, &q, "reading", name);
+	if (r == 0 && q.status == 206 && (!q.have_range || q.range_start != off))
+		r = lb_err(-EIO, s->url, NULL,
+			   "reading %s: asked for bytes from %" PRIu64 ", the answer has %s", name,
+			   off, q.have_range ? "others" : "no Content-Range");
 	if (r == 0 && q.got != len)
 		r = lb_err(-ENODATA, name, "run 'lifeboat check'",
 			   "the object ends before offset %" PRIu64 " (truncated)", off + len);
@@ -1447,6 +1471,7 @@ int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s)
 		snprintf(s3->token_hdr, n, "x-amz-security-token: %s", tok);
 	}
 	snprintf(s3->sigv4, sizeof(s3->sigv4), "aws:amz:%s:s3", region);
+	snprintf(s3->region, sizeof(s3->region), "%s", region);
 	r = parse_url(url, s3);
 	if (r < 0)
 		goto fail;
