@@ -20,6 +20,16 @@ test_expect_success 'init, back up and restore on S3; nothing but the repository
 	test -z "$(repo_objects repo | grep -v "^\(config\|keys/.*\|data/../.*\|index/.*\|snapshots/.*\)$")"
 '
 
+test_expect_success 'connections are kept and reused (LIFEBOAT_S3_TRACE shows libcurl at work)' '
+	rm -f a.out && LIFEBOAT_S3_TRACE=1 lb restore a@latest --target a.out 2>trace &&
+	test "$(sha a.out)" = "$(sha a.img)" &&
+	requests=$(grep -c "^> [A-Z]* /" trace) && connects=$(grep -c "Connected to" trace) &&
+	say "$requests requests over $connects connections" &&
+	test "$requests" -ge 10 && test "$connects" -ge 1 &&
+	test "$connects" -le $(( $(nproc) + 4 )) && test $((connects * 3)) -lt "$requests" &&
+	grep -q "x-amz-content-sha256: e3b0c442" trace && grep -q "^Authorization: AWS4-HMAC-SHA256" trace
+'
+
 test_expect_success 'a big object goes up in parts; no multipart upload is left behind' '
 	truncate -s 64M big.img &&
 	openssl enc -aes-128-ctr -pass pass:big -nosalt -pbkdf2 -in /dev/zero 2>/dev/null |
