@@ -51,6 +51,7 @@
 #define RESP_MAX (64u << 10)	  /* an error or small answer */
 #define LIST_RESP_MAX (16u << 20) /* a listing page (1000 keys) */
 #define DEFAULT_RETRIES 10
+#define DEFAULT_TIMEOUT 60 /* seconds */
 #define BACKOFF_BASE_MS 100
 #define BACKOFF_CAP_MS 10000
 
@@ -80,6 +81,7 @@ struct s3 {
 	char *access_key, *secret_key, *token_hdr;
 	const char *ca_bundle; /* AWS_CA_BUNDLE, or NULL: libcurl's default */
 	int retries;
+	long timeout; /* seconds without a byte moving: the request failed */
 	CURLSH *share;
 	pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t mu; /* idle handles, the part queue */
@@ -508,9 +510,9 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 		curl_easy_setopt(h, CURLOPT_PASSWORD, s3->secret_key);
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, s3->timeout < 10 ? s3->timeout : 10L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, s3->timeout);
 		curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 		if (s3->ca_bundle)
 			curl_easy_setopt(h, CURLOPT_CAINFO, s3->ca_bundle);
@@ -1386,7 +1388,7 @@ int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s)
 	const char *region = env("AWS_REGION") ? env("AWS_REGION") : env("AWS_DEFAULT_REGION");
 	const char *ak = env("AWS_ACCESS_KEY_ID"), *sk = env("AWS_SECRET_ACCESS_KEY");
 	const char *tok = env("AWS_SESSION_TOKEN"), *addr = env("LIFEBOAT_S3_ADDRESSING");
-	const char *retries = env("LIFEBOAT_S3_RETRIES");
+	const char *retries = env("LIFEBOAT_S3_RETRIES"), *timeout = env("LIFEBOAT_S3_TIMEOUT");
 	struct s3 *s3;
 	char def[128];
 	int r;
@@ -1439,6 +1441,19 @@ int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s)
 			goto fail;
 		}
 		s3->retries = (int)n;
+	}
+	s3->timeout = DEFAULT_TIMEOUT;
+	if (timeout) {
+		char *end;
+		long n = strtol(timeout, &end, 10);
+
+		if (*end || n < 1 || n > 3600) {
+			r = lb_err(-EINVAL, "LIFEBOAT_S3_TIMEOUT",
+				   "a number of seconds from 1 to 3600", "'%s' is not a timeout",
+				   timeout);
+			goto fail;
+		}
+		s3->timeout = n;
 	}
 	s3->virtual_host = addr && !strcmp(addr, "virtual");
 	s3->ca_bundle = env("AWS_CA_BUNDLE");

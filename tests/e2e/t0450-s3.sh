@@ -123,6 +123,19 @@ test_expect_success 'the gateway killed and restarted during a backup: retried t
 	test "$(sha huge.out)" = "$(sha huge.img)"
 '
 
+test_expect_success 'the gateway frozen (SIGSTOP): requests time out and are retried until it answers again' '
+	rm -f fz.code &&
+	kill -STOP "$(cat "$RGW_DIR/gw.pid")"
+	( set +e; LIFEBOAT_S3_TIMEOUT=1 LIFEBOAT_S3_TRACE=1 lb snapshots >fz.out 2>fz.err; echo $? >fz.code ) &
+	bg=$!
+	n=0 && while ! grep -q "Operation too slow\|timed out" fz.err 2>/dev/null; do
+		n=$((n + 1)) && test $n -lt 300 && sleep 0.1 || { kill -CONT "$(cat "$RGW_DIR/gw.pid")"; return 1; }
+	done
+	kill -CONT "$(cat "$RGW_DIR/gw.pid")" &&
+	wait $bg &&
+	test "$(cat fz.code)" = 0 && grep_q "^[0-9a-f]\{8\} " fz.out
+'
+
 test_expect_success 'the gateway down for longer than the retries: a clear failure (exit 7); a re-run completes' '
 	K=$(repo_url repo.k) &&
 	mk_data_image d.img 24 down &&
