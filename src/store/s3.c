@@ -102,7 +102,6 @@ struct req {
 	const void *body;
 	size_t body_len;
 	const char *hdrs[3]; /* extra headers */
-	bool error_in_200;   /* a 200 may carry an <Error> (CompleteMultipartUpload) */
 	/* a ranged GET into a buffer */
 	uint8_t *dst;
 	size_t dst_len;
@@ -111,17 +110,18 @@ struct req {
 	/* results */
 	long status;
 	struct lb_buf resp;
-	bool resp_overflow;
-	char etag[160];
-	uint64_t clen; /* Content-Length */
-	bool have_clen;
+	uint64_t clen;	      /* Content-Length */
 	uint64_t range_start; /* Content-Range: bytes START-... */
-	bool have_range;
-	size_t got;	/* bytes written into dst */
-	uint64_t skip;	/* bytes of a 200 answer before off */
-	size_t rpos;	/* upload position */
-	bool ambiguous; /* an earlier attempt may have reached the server */
+	size_t got;	      /* bytes written into dst */
+	uint64_t skip;	      /* bytes of a 200 answer before off */
+	size_t rpos;	      /* upload position */
 	struct lb_s3_error err;
+	char etag[160];
+	bool error_in_200; /* a 200 may carry an <Error> (CompleteMultipartUpload) */
+	bool resp_overflow;
+	bool have_clen;
+	bool have_range;
+	bool ambiguous; /* an earlier attempt may have reached the server */
 	bool have_err;
 };
 
@@ -660,7 +660,7 @@ static bool same_object(struct lb_store *s, const char *key, const char *name, c
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char etag[160], hex[2 * EVP_MAX_MD_SIZE + 3];
-	uint64_t size;
+	uint64_t size = 0;
 
 	if (head(s, key, name, &size, etag, sizeof(etag)) < 0 || size != len)
 		return false;
@@ -712,7 +712,7 @@ static int s3_get(struct lb_store *s, const char *name, uint64_t off, size_t len
 	if (!key)
 		return -ENOMEM;
 	if (len == 0) {
-		uint64_t size;
+		uint64_t size = 0;
 
 		r = head(s, key, name, &size, NULL, 0);
 		if (r == 0 && size < off)
