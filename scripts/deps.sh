@@ -18,7 +18,7 @@ pkgs_demo="qemu-utils gdisk fdisk ntfs-3g e2fsprogs dosfstools libhivex-bin jq"
 pkgs_check="jq xxd xz-utils util-linux xfsprogs cryptsetup-bin libhivex-bin"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_lint="cppcheck clang-tidy clang-format"
-pkgs_s3="ceph-mon ceph-osd radosgw curl jq"
+pkgs_s3="ceph-mon ceph-osd radosgw curl jq iproute2"
 pkgs_bench="libguestfs-tools linux-image-amd64 hyperfine bc restic borgbackup casync time"
 
 want=""

@@ -81,7 +81,8 @@ struct s3 {
 	char *access_key, *secret_key, *token_hdr;
 	const char *ca_bundle; /* AWS_CA_BUNDLE, or NULL: libcurl's default */
 	int retries;
-	long timeout; /* seconds without a byte moving: the request failed */
+	int page_keys; /* keys a listing page asks for: 1000, or LIFEBOAT_S3_LIST_PAGE (tests) */
+	long timeout;  /* seconds without a byte moving: the request failed */
 	CURLSH *share;
 	pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
 	pthread_mutex_t mu; /* idle handles, the part queue */
@@ -122,6 +123,7 @@ struct req {
 	bool have_clen;
 	bool have_range;
 	bool ambiguous; /* an earlier attempt may have reached the server */
+	bool enough;	/* a GET stopped early: the range asked for is in dst */
 	bool have_err;
 };
 
@@ -348,6 +350,11 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 			take = q->dst_len - q->got; /* more than asked for: ignore the rest */
 		memcpy(q->dst + q->got, p, take);
 		q->got += take;
+		if (status == 200 && q->got == q->dst_len && !q->skip) {
+			/* the whole object came for a range: stop once the range is here */
+			q->enough = true;
+			return 0;
+		}
 		return len;
 	}
 	if (q->resp.len + len > q->resp_max) {
@@ -472,6 +479,7 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 		q->etag[0] = '\0';
 		q->have_clen = false;
 		q->got = 0;
+		q->enough = false;
 		q->skip = q->off;
 		q->rpos = 0;
 		q->have_err = false;
@@ -542,6 +550,8 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 		}
 		cc = curl_easy_perform(h);
+		if (cc == CURLE_WRITE_ERROR && q->enough)
+			cc = CURLE_OK; /* we stopped it: everything asked for is here */
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
 		curl_slist_free_all(hl);
@@ -771,8 +781,9 @@ static int s3_list(struct lb_store *s, const char *prefix, lb_store_list_fn fn, 
 			return -ENOMEM;
 		lb_buf_init(&qs, 65536);
 		/* sorted by name, as SigV4 wants them */
-		r = lb_buf_printf(&qs, "%s%s%slist-type=2&prefix=%s",
-				  et ? "continuation-token=" : "", et ? et : "", et ? "&" : "", ep);
+		r = lb_buf_printf(&qs, "%s%s%slist-type=2&max-keys=%d&prefix=%s",
+				  et ? "continuation-token=" : "", et ? et : "", et ? "&" : "",
+				  s3->page_keys, ep);
 		if (r < 0) {
 			lb_buf_release(&qs);
 			return r;
@@ -1441,6 +1452,12 @@ int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s)
 			goto fail;
 		}
 		s3->retries = (int)n;
+	}
+	s3->page_keys = 1000;
+	if (env("LIFEBOAT_S3_LIST_PAGE")) {
+		long n = strtol(env("LIFEBOAT_S3_LIST_PAGE"), NULL, 10);
+
+		s3->page_keys = n >= 1 && n <= 1000 ? (int)n : 1000;
 	}
 	s3->timeout = DEFAULT_TIMEOUT;
 	if (timeout) {

@@ -35,9 +35,9 @@ enum lb_xml_event {
 /*
  * Called for each element; @path is "Root/Child/Leaf" (NUL-terminated),
  * @text is NUL-terminated, @len its length (it may hold no NUL: a character
- * reference to U+0000 is refused). Text of an element that has children is
- * the text between them, concatenated. A negative return stops the parse
- * and is returned.
+ * reference to U+0000 is refused). For an element that has children, @text
+ * is only what follows its last child (S3 documents put text in leaves
+ * only). A negative return stops the parse and is returned.
  */
 typedef int (*lb_xml_fn)(void *ctx, enum lb_xml_event ev, const char *path, const char *text,
 			 size_t len);

@@ -120,7 +120,7 @@ rgw_stop() {
 }
 
 rgw_start() {
-	for tool in ceph-mon ceph-osd radosgw radosgw-admin monmaptool; do
+	for tool in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph ss curl jq; do
 		if ! command -v $tool >/dev/null 2>&1; then
 			say "rgw: $tool is missing: run scripts/deps.sh s3 (as root)"
 			return 1

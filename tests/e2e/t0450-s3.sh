@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # What only an S3 repository has (against a real Ceph RGW; 'make check-s3'):
+# connection reuse, multipart uploads (none left behind), paged listings,
 # wrong or missing credentials, a missing bucket, an unreachable endpoint,
 # --s3-endpoint, virtual-host addressing, create-only at the server (two
-# inits race: one wins), no multipart upload left behind, and the gateway
-# killed (SIGKILL) and restarted in the middle of a backup.
+# inits race: one wins), the gateway killed (SIGKILL) and restarted in the
+# middle of a backup, frozen (SIGSTOP: timeouts), down past the retries.
 . "$(dirname "$0")/lib.sh"
 if [ "${LB_TEST_STORE:-local}" != s3 ]; then
 	test_skip 'S3 tests' 'run them with make check-s3 (LB_TEST_STORE=s3)'
@@ -40,6 +41,15 @@ test_expect_success 'a big object goes up in parts; no multipart upload is left 
 	s3curl GET "/$LB_S3_BUCKET?uploads=" >uploads.xml &&
 	! grep -q "<Upload>" uploads.xml &&
 	lb restore big@latest --target big.out && test "$(sha big.out)" = "$(sha big.img)"
+'
+
+test_expect_success 'listings come in pages (continuation tokens): the same with 2 keys a page' '
+	test "$(repo_objects repo | wc -l)" -gt 6 &&
+	lb snapshots --json >s1.json && lb check >c1.out &&
+	LIFEBOAT_S3_LIST_PAGE=2 lb snapshots --json >s2.json &&
+	LIFEBOAT_S3_LIST_PAGE=2 LIFEBOAT_S3_TRACE=1 lb check >c2.out 2>trace2 &&
+	cmp s1.json s2.json && cmp c1.out c2.out &&
+	grep -q "continuation-token=" trace2
 '
 
 test_expect_success 'a wrong secret, an unknown key id, no credentials: exit 4, what to check' '
