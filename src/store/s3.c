@@ -359,7 +359,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ctx)
 	}
 	if (q->resp.len + len > q->resp_max) {
 		q->resp_overflow = true;
-		return len;
+		return 0; /* no use reading more: stop the transfer */
 	}
 	if (lb_buf_append(&q->resp, p, len) < 0)
 		return 0; /* out of memory: fail the transfer */
@@ -550,8 +550,8 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 		}
 		cc = curl_easy_perform(h);
-		if (cc == CURLE_WRITE_ERROR && q->enough)
-			cc = CURLE_OK; /* we stopped it: everything asked for is here */
+		if (cc == CURLE_WRITE_ERROR && (q->enough || q->resp_overflow))
+			cc = CURLE_OK; /* we stopped it: all that was asked for, or too much */
 		if (cc == CURLE_OK)
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
 		curl_slist_free_all(hl);
@@ -571,7 +571,7 @@ static int perform(struct lb_store *s, struct req *q, const char *what, const ch
 				r = 0;
 				break;
 			}
-		} else if (cc == CURLE_WRITE_ERROR && !q->resp_overflow) {
+		} else if (cc == CURLE_WRITE_ERROR) {
 			r = -ENOMEM;
 			break;
 		} else if (!transient_curl(cc) || attempt >= s3->retries) {
@@ -741,6 +741,36 @@ static int s3_get(struct lb_store *s, const char *name, uint64_t off, size_t len
 	if (r == 0 && q.got != len)
 		r = lb_err(-ENODATA, name, "run 'lifeboat check'",
 			   "the object ends before offset %" PRIu64 " (truncated)", off + len);
+	req_release(&q);
+	return r;
+}
+
+/* A whole object in one GET (not HEAD then GET): snapshots and index objects. */
+static int s3_get_all(struct lb_store *s, const char *name, size_t max, uint8_t **data, size_t *len)
+{
+	_cleanup_free_ char *key = full_key(S3(s), name);
+	struct req q = {.method = "GET", .resp_max = max};
+	int r;
+
+	if (!key)
+		return -ENOMEM;
+	q.key = key;
+	r = perform(s, &q, "reading", name);
+	if (r == 0 && q.status != 200)
+		r = http_error(s, &q, "reading", name);
+	if (r == 0 && q.resp_overflow)
+		r = lb_err(-EFBIG, name, "run 'lifeboat check'",
+			   "the object has more than the %zu bytes allowed", max);
+	if (r == 0 && q.have_clen && q.clen != q.resp.len)
+		r = lb_err(-ENODATA, name, "run 'lifeboat check'",
+			   "the answer has %zu of the object's %" PRIu64 " bytes", q.resp.len,
+			   q.clen);
+	if (r == 0) {
+		*len = q.resp.len;
+		*data = (uint8_t *)lb_buf_steal(&q.resp);
+		if (!*data)
+			r = -ENOMEM;
+	}
 	req_release(&q);
 	return r;
 }
@@ -1268,6 +1298,7 @@ static const struct lb_store_ops s3_ops = {
 	.commit = s3_commit,
 	.abort = s3_abort,
 	.get = s3_get,
+	.get_all = s3_get_all,
 	.stat = s3_stat,
 	.list = s3_list,
 	.del = s3_del,

@@ -161,11 +161,15 @@ int lb_store_get_all(struct lb_store *s, const char *name, size_t max, uint8_t *
 	uint8_t *buf;
 	int r;
 
+	if (s->ops->get_all) {
+		r = check_name(name);
+		return r < 0 ? r : s->ops->get_all(s, name, max, data, len);
+	}
 	r = lb_store_stat(s, name, &size);
 	if (r < 0)
 		return r;
 	if (size > max)
-		return lb_err(-EFBIG, name, NULL,
+		return lb_err(-EFBIG, name, "run 'lifeboat check'",
 			      "the object has %llu bytes, more than the %zu allowed",
 			      (unsigned long long)size, max);
 	buf = malloc(size ? (size_t)size : 1);

@@ -52,6 +52,16 @@ test_expect_success 'listings come in pages (continuation tokens): the same with
 	grep -q "continuation-token=" trace2
 '
 
+test_expect_success 'an object over the size its reader allows: refused in one GET, nothing else changes' '
+	head -c $((17 << 20)) /dev/zero >big.snap &&
+	name=snapshots/$(printf "%064d" 0) &&
+	repo_put repo "$name" big.snap &&
+	( set +e; lb snapshots >out 2>err; echo $? >code ) &&
+	repo_rm repo "$name" &&
+	test "$(cat code)" = 1 && error_line err && grep_q "more than the 16777216 bytes allowed" err &&
+	lb snapshots >/dev/null
+'
+
 test_expect_success 'a wrong secret, an unknown key id, no credentials: exit 4, what to check' '
 	AWS_SECRET_ACCESS_KEY=wrong expect_code 4 lb snapshots &&
 	error_line err && grep_q "SignatureDoesNotMatch" err && grep_q "AWS_SECRET_ACCESS_KEY" err &&
