@@ -6,6 +6,7 @@
 #   make demo                 install what is missing, build, run the demo
 #   make check                install what is missing, build, run every test
 #   make check SANITIZE=address,undefined
+#   make check-s3             the repository tests against a real Ceph RGW on loopback
 #   make DEVELOPER=1          -Werror and the strict warning set
 #   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer targets with clang and run each
 #   make lint | format-check | valgrind-check | install PREFIX=... | clean
@@ -15,7 +16,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium
+PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium libcurl
 
 comma := ,
 ifdef SANITIZE
@@ -62,7 +63,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .SECONDARY:
 
-.PHONY: FORCE all deps demo check check-run test-bin fuzz fuzz-build lint format format-check \
+.PHONY: FORCE all deps demo check check-run check-s3 check-s3-run test-bin fuzz fuzz-build lint format format-check \
 	valgrind-check install uninstall clean bench banned
 
 all: $(BIN)
@@ -136,6 +137,15 @@ check:
 
 check-run: test-bin
 	@LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(T)
+
+# The repository tests (t04*) with their repositories on S3: each script
+# starts its own Ceph mon + OSD + RGW on loopback (tests/e2e/rgw.sh).
+check-s3:
+	@scripts/deps.sh check s3
+	@$(MAKE) --no-print-directory check-s3-run
+
+check-s3-run: test-bin
+	@LB_TEST_STORE=s3 LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(or $(T),t04)
 
 valgrind-check: test-bin
 	@VALGRIND=1 LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh unit

@@ -10,13 +10,15 @@
 #   fuzz    clang's libFuzzer
 #   lint    cppcheck, clang-tidy, clang-format
 #   bench   check + the anchors lifeboat is compared with
+#   s3      a Ceph cluster on loopback for 'make check-s3' (mon, OSD, RGW; ~270 MB)
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev ntfs-3g-dev libnbd-dev zlib1g-dev libext2fs-dev comerr-dev libhivex-dev libssl-dev libzstd-dev libsodium-dev"
+pkgs_build="gcc make pkg-config libc6-dev ntfs-3g-dev libnbd-dev zlib1g-dev libext2fs-dev comerr-dev libhivex-dev libssl-dev libzstd-dev libsodium-dev libcurl4-openssl-dev"
 pkgs_demo="qemu-utils gdisk fdisk ntfs-3g e2fsprogs dosfstools libhivex-bin jq"
 pkgs_check="jq xxd xz-utils util-linux xfsprogs cryptsetup-bin libhivex-bin"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_lint="cppcheck clang-tidy clang-format"
+pkgs_s3="ceph-mon ceph-osd radosgw curl jq iproute2"
 pkgs_bench="libguestfs-tools linux-image-amd64 hyperfine bc restic borgbackup casync time"
 
 want=""
@@ -27,6 +29,7 @@ for p in "$@"; do
 	check) want="$want $pkgs_build $pkgs_demo $pkgs_check" ;;
 	fuzz) want="$want $pkgs_fuzz" ;;
 	lint) want="$want $pkgs_lint" ;;
+	s3) want="$want $pkgs_s3" ;;
 	bench) want="$want $pkgs_build $pkgs_demo $pkgs_check $pkgs_bench" ;;
 	*) echo "deps.sh: unknown profile '$p'" >&2; exit 2 ;;
 	esac

@@ -5,6 +5,7 @@
 #include "base/util.h"
 #include "io/image.h"
 #include "repo/backup.h"
+#include "store/store.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,6 +21,8 @@ const char *lb_cli_repo_url(const struct lb_repo_args *a)
 {
 	const char *e = getenv("LIFEBOAT_REPOSITORY");
 
+	if (a && a->s3_endpoint)
+		lb_store_set_s3_endpoint(a->s3_endpoint);
 	if (a && a->repo && *a->repo)
 		return a->repo;
 	return e && *e ? e : NULL;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * repoopt.h - what every repository command shares: -r/--repo and
- * --password-file, the environment (LIFEBOAT_REPOSITORY,
- * LIFEBOAT_PASSWORD_FILE, LIFEBOAT_PASSWORD), asking for the password on the
- * terminal, and snapshot operands for the image commands.
+ * repoopt.h - what every repository command shares: -r/--repo,
+ * --password-file and --s3-endpoint, the environment (LIFEBOAT_REPOSITORY,
+ * LIFEBOAT_PASSWORD_FILE, LIFEBOAT_PASSWORD; the AWS_* variables are read by
+ * the S3 store), asking for the password on the terminal, and snapshot
+ * operands for the image commands.
  */
 #ifndef LB_CLI_REPOOPT_H
 #define LB_CLI_REPOOPT_H
@@ -16,17 +17,23 @@
 struct lb_repo_args {
 	const char *repo;
 	const char *password_file;
+	const char *s3_endpoint;
 };
 
 /* clang-format off */
 #define LB_REPO_OPTIONS(a) \
 	{ LB_OPT_STRING, 'r', "repo", &(a)->repo, "REPO", \
-	  "the repository: a folder (default: $LIFEBOAT_REPOSITORY)" }, \
+	  "the repository: a folder or s3://BUCKET/PREFIX (default: $LIFEBOAT_REPOSITORY)" }, \
 	{ LB_OPT_STRING, 0, "password-file", &(a)->password_file, "FILE", \
-	  "read the password from FILE (default: $LIFEBOAT_PASSWORD_FILE, $LIFEBOAT_PASSWORD, or ask)" }
+	  "read the password from FILE (default: $LIFEBOAT_PASSWORD_FILE, $LIFEBOAT_PASSWORD, or ask)" }, \
+	{ LB_OPT_STRING, 0, "s3-endpoint", &(a)->s3_endpoint, "URL", \
+	  "the S3 server for s3:// repositories, e.g. http://127.0.0.1:7480 (default: $AWS_ENDPOINT_URL, else AWS)" }
 /* clang-format on */
 
-/* The repository URL from the arguments or the environment, or NULL. */
+/*
+ * The repository URL from the arguments or the environment, or NULL. Also
+ * hands --s3-endpoint to the store layer (lb_store_set_s3_endpoint()).
+ */
 const char *lb_cli_repo_url(const struct lb_repo_args *a);
 
 /*
@@ -69,7 +76,9 @@ extern struct lb_repo_args lb_cli_snapshot_repo;
 	{ LB_OPT_STRING, 'r', "repo", &lb_cli_snapshot_repo.repo, "REPO", \
 	  "read snapshot operands (snapshot:ID, NAME@TIME) from this repository" }, \
 	{ LB_OPT_STRING, 0, "password-file", &lb_cli_snapshot_repo.password_file, "FILE", \
-	  "the repository's password file" }
+	  "the repository's password file" }, \
+	{ LB_OPT_STRING, 0, "s3-endpoint", &lb_cli_snapshot_repo.s3_endpoint, "URL", \
+	  "the S3 server of an s3:// repository (default: $AWS_ENDPOINT_URL)" }
 /* clang-format on */
 
 #endif

@@ -37,9 +37,8 @@ int lb_store_open(const char *url, unsigned flags, struct lb_store **out)
 	struct lb_store *s;
 	int r;
 
-	if (!strncmp(url, "s3://", 5) || !strncmp(url, "s3:", 3))
-		return lb_err(-ENOTSUP, url, "use a local folder for now",
-			      "S3 repositories are not supported by this build yet");
+	if (!strncmp(url, "s3:", 3) && strncmp(url, "s3://", 5))
+		return lb_err(-EINVAL, url, "write s3://BUCKET/PREFIX", "not an S3 URL");
 	if (!strncmp(url, "file://", 7))
 		url += 7;
 	if (!*url)
@@ -53,7 +52,10 @@ int lb_store_open(const char *url, unsigned flags, struct lb_store **out)
 		free(s);
 		return -ENOMEM;
 	}
-	r = lb_local_store_open(url, flags, s);
+	if (!strncmp(url, "s3://", 5))
+		r = lb_s3_store_open(url, flags, s);
+	else
+		r = lb_local_store_open(url, flags, s);
 	if (r < 0) {
 		free(s->url);
 		free(s);
@@ -159,11 +161,15 @@ int lb_store_get_all(struct lb_store *s, const char *name, size_t max, uint8_t *
 	uint8_t *buf;
 	int r;
 
+	if (s->ops->get_all) {
+		r = check_name(name);
+		return r < 0 ? r : s->ops->get_all(s, name, max, data, len);
+	}
 	r = lb_store_stat(s, name, &size);
 	if (r < 0)
 		return r;
 	if (size > max)
-		return lb_err(-EFBIG, name, NULL,
+		return lb_err(-EFBIG, name, "run 'lifeboat check'",
 			      "the object has %llu bytes, more than the %zu allowed",
 			      (unsigned long long)size, max);
 	buf = malloc(size ? (size_t)size : 1);

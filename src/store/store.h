@@ -18,9 +18,21 @@
  * listings), is fsync'ed, linked to its name (link(2) fails if the name
  * exists: create-only), unlinked, and the directory fsync'ed.
  *
- * Error codes (recorded): -ENOENT (no such object / store), -EEXIST, -ENOSPC,
- * -EIO, -EACCES, -EINVAL (a bad name: empty, absolute, "." or ".."
- * components), -ENOMEM, -ENOTSUP (a URL scheme this build does not have).
+ * S3 (s3://BUCKET/PREFIX, src/store/s3.c, docs/s3.md): the object "a/b" is
+ * the key "PREFIX/a/b"; single PUTs with If-None-Match: * (create-only), and
+ * multipart uploads for streamed objects larger than one part (8 MiB), whose
+ * completion is create-only only as far as a HEAD before it can tell (two
+ * writers completing the same name at the same instant can both succeed;
+ * pack names are random, so packs never meet this).
+ *
+ * Any thread may call any function on a store; a writer is used by one
+ * thread at a time.
+ *
+ * Error codes (recorded): -ENOENT (no such object / store / bucket),
+ * -EEXIST, -ENOSPC, -EIO (also: the S3 server could not be reached after the
+ * retries), -EACCES (also: S3 credentials refused), -EINVAL (a bad name:
+ * empty, absolute, "." or ".." components; a bad URL), -ENOMEM, -ENOTSUP (a
+ * URL scheme this build does not have).
  */
 #ifndef LB_STORE_STORE_H
 #define LB_STORE_STORE_H
@@ -37,13 +49,22 @@ enum {
 };
 
 /*
- * Open the store at @url: a directory path (or file:///path). s3:// URLs
- * return -ENOTSUP until the S3 store lands. Returns 0 and the store (close
- * with lb_store_close()), -ENOENT (the directory does not exist, without
- * LB_STORE_CREATE), -ENOTDIR, -EACCES.
+ * Open the store at @url: a directory path (or file:///path), or
+ * s3://BUCKET/PREFIX. Returns 0 and the store (close with lb_store_close()),
+ * -ENOENT (the directory does not exist, without LB_STORE_CREATE; the bucket
+ * does not exist), -ENOTDIR, -EACCES (also: no or refused S3 credentials),
+ * -EEXIST (S3 with LB_STORE_CREATE: the prefix holds objects other than a
+ * repository's), -EINVAL (a bad URL or S3 setting), -EIO.
  */
 int lb_store_open(const char *url, unsigned flags, struct lb_store **out);
 void lb_store_close(struct lb_store *s);
+
+/*
+ * The S3 endpoint (scheme://host[:port]) for s3:// stores opened after this
+ * call; NULL: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, else AWS. The string
+ * must outlive the stores (the CLI passes an argv string).
+ */
+void lb_store_set_s3_endpoint(const char *url);
 
 /* The URL as given, for messages. */
 const char *lb_store_url(const struct lb_store *s);

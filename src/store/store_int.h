@@ -16,6 +16,9 @@ struct lb_store_ops {
 	int (*commit)(struct lb_store_writer *w);
 	void (*abort)(struct lb_store_writer *w);
 	int (*get)(struct lb_store *s, const char *name, uint64_t off, size_t len, void *buf);
+	/* optional: else store.c does stat, then get */
+	int (*get_all)(struct lb_store *s, const char *name, size_t max, uint8_t **data,
+		       size_t *len);
 	int (*stat)(struct lb_store *s, const char *name, uint64_t *size);
 	int (*list)(struct lb_store *s, const char *prefix, lb_store_list_fn fn, void *ctx);
 	int (*del)(struct lb_store *s, const char *name);
@@ -34,5 +37,6 @@ struct lb_store_writer {
 };
 
 int lb_local_store_open(const char *path, unsigned flags, struct lb_store *s);
+int lb_s3_store_open(const char *url, unsigned flags, struct lb_store *s);
 
 #endif

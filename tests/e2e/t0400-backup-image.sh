@@ -9,7 +9,7 @@
 test_expect_success 'init an encrypted repository' '
 	lb init >out &&
 	grep_q "encrypted" out &&
-	test -f repo/config && ls repo/keys | grep -q . &&
+	repo_objects repo | grep -qx config && repo_objects repo keys/ | grep -q . &&
 	expect_code 1 lb init && grep_q "a repository exists here already" err
 '
 

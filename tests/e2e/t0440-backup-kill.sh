@@ -21,27 +21,27 @@ test_expect_success 'a repository with one snapshot, and a bigger image to back 
 for n in 1 2 3 4; do
 	for when in at after; do
 		test_expect_success "killed $when its commit number $n: nothing lost, the re-run completes" "
-			rm -rf repo.k && cp -a repo repo.k &&
-			( LIFEBOAT_REPOSITORY=\$TRASH/repo.k LIFEBOAT_STORE_FAULT=kill-$when-commit=$n \\
+			repo_copy repo repo.k && K=\$(repo_url repo.k) &&
+			( LIFEBOAT_REPOSITORY=\$K LIFEBOAT_STORE_FAULT=kill-$when-commit=$n \\
 				\"\$LIFEBOAT\" backup big.img >/dev/null 2>&1; echo \$? >code ) &&
 			test \"\$(cat code)\" = 137 &&
-			test \"\$(LIFEBOAT_REPOSITORY=\$TRASH/repo.k lb snapshots --json | jq '.snapshots | length')\" = 1 &&
-			rm -f a.out && LIFEBOAT_REPOSITORY=\$TRASH/repo.k lb restore a@latest --target a.out >/dev/null &&
+			test \"\$(LIFEBOAT_REPOSITORY=\$K lb snapshots --json | jq '.snapshots | length')\" = 1 &&
+			rm -f a.out && LIFEBOAT_REPOSITORY=\$K lb restore a@latest --target a.out >/dev/null &&
 			test \"\$(sha a.out)\" = \"\$(sha a.img)\" &&
-			LIFEBOAT_REPOSITORY=\$TRASH/repo.k lb check >/dev/null 2>check.err || grep -q 'not in any index' check.err &&
-			LIFEBOAT_REPOSITORY=\$TRASH/repo.k lb check --read-data >/dev/null &&
-			LIFEBOAT_REPOSITORY=\$TRASH/repo.k lb backup --json big.img >re.json &&
-			rm -f big.out && LIFEBOAT_REPOSITORY=\$TRASH/repo.k lb restore big@latest --target big.out >/dev/null &&
+			LIFEBOAT_REPOSITORY=\$K lb check >/dev/null 2>check.err || grep -q 'not in any index' check.err &&
+			LIFEBOAT_REPOSITORY=\$K lb check --read-data >/dev/null &&
+			LIFEBOAT_REPOSITORY=\$K lb backup --json big.img >re.json &&
+			rm -f big.out && LIFEBOAT_REPOSITORY=\$K lb restore big@latest --target big.out >/dev/null &&
 			test \"\$(sha big.out)\" = \"\$(sha big.img)\"
 		"
 	done
 done
 
 test_expect_success 'a re-run after a kill reuses the packs the killed backup stored' '
-	rm -rf repo.k && cp -a repo repo.k &&
-	( LIFEBOAT_REPOSITORY=$TRASH/repo.k LIFEBOAT_STORE_FAULT=kill-at-commit=3 \
+	repo_copy repo repo.k && K=$(repo_url repo.k) &&
+	( LIFEBOAT_REPOSITORY=$K LIFEBOAT_STORE_FAULT=kill-at-commit=3 \
 		"$LIFEBOAT" backup big.img >/dev/null 2>&1; true ) &&
-	LIFEBOAT_REPOSITORY=$TRASH/repo.k lb backup --json big.img >re.json &&
+	LIFEBOAT_REPOSITORY=$K lb backup --json big.img >re.json &&
 	total=$(jq -r ".snapshots[0].bytes_total" re.json) &&
 	new=$(jq -r ".snapshots[0].bytes_new" re.json) &&
 	test "$new" -lt "$total"
