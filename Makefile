@@ -15,7 +15,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium
+PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium libseccomp
 
 comma := ,
 ifdef SANITIZE

@@ -12,7 +12,7 @@
 #   bench   check + the anchors lifeboat is compared with
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev ntfs-3g-dev libnbd-dev zlib1g-dev libext2fs-dev comerr-dev libhivex-dev libssl-dev libzstd-dev libsodium-dev"
+pkgs_build="gcc make pkg-config libc6-dev ntfs-3g-dev libnbd-dev zlib1g-dev libext2fs-dev comerr-dev libhivex-dev libssl-dev libzstd-dev libsodium-dev libseccomp-dev"
 pkgs_demo="qemu-utils gdisk fdisk ntfs-3g e2fsprogs dosfstools libhivex-bin jq"
 pkgs_check="jq xxd xz-utils util-linux xfsprogs cryptsetup-bin libhivex-bin"
 pkgs_fuzz="clang libclang-rt-dev"
