@@ -6,6 +6,7 @@
 #   make demo                 install what is missing, build, run the demo
 #   make check                install what is missing, build, run every test
 #   make check SANITIZE=address,undefined
+#   make check-slow           the kill loops (random kill -9 points, repair and backup)
 #   make DEVELOPER=1          -Werror and the strict warning set
 #   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer targets with clang and run each
 #   make lint | format-check | valgrind-check | install PREFIX=... | clean
@@ -62,7 +63,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .SECONDARY:
 
-.PHONY: FORCE all deps demo check check-run test-bin fuzz fuzz-build lint format format-check \
+.PHONY: FORCE all deps demo check check-run check-slow test-bin fuzz fuzz-build lint format format-check \
 	valgrind-check install uninstall clean bench banned
 
 all: $(BIN)
@@ -137,6 +138,11 @@ check:
 check-run: test-bin
 	@LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(T)
 
+# The kill loops (tests/slow/): >= 50 random kill points each for repair and
+# backup (LB_KILL_POINTS=N, LB_SEED=N to replay).
+check-slow: test-bin
+	@LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh slow
+
 valgrind-check: test-bin
 	@VALGRIND=1 LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh unit
 
@@ -185,7 +191,9 @@ lint:
 		--suppress=memleak --suppress=resourceLeak src
 	@# (cppcheck does not understand __attribute__((cleanup)), our _cleanup_free_ and
 	@# _cleanup_close_; leaks are caught by LeakSanitizer and valgrind in the tests)
-	clang-tidy --quiet $(LIB_SRC) $(CLI_SRC) -- -std=gnu11 -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
+	@# every analyzer finding fails the target (false positives carry a NOLINT saying why)
+	clang-tidy --quiet --warnings-as-errors='*' $(LIB_SRC) $(CLI_SRC) -- -std=gnu11 -Isrc \
+		-D_GNU_SOURCE $(PKG_CFLAGS)
 
 # ---- install -------------------------------------------------------------------
 install: all

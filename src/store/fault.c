@@ -37,6 +37,8 @@ struct fault_store {
 	unsigned long kill_at; /* 0: none */
 	bool kill_after;
 	unsigned long commits;
+	unsigned long kill_at_write; /* 0: none */
+	unsigned long writes;
 };
 
 struct fault_writer {
@@ -106,6 +108,8 @@ static int parse_rule(char *s, struct fault_store *f)
 		f->kill_after = s[5] == 'a';
 		return parse_ulong(val, &f->kill_at);
 	}
+	if (!strcmp(s, "kill-at-write"))
+		return parse_ulong(val, &f->kill_at_write);
 	if (!strcmp(s, "delay"))
 		return parse_ulong(val, &f->delay_ms) < 0 || f->delay_ms > 60000 ? -EINVAL : 0;
 	if (f->n >= LB_STORE_FAULT_MAX_RULES)
@@ -271,8 +275,11 @@ static void writer_free(struct fault_writer *w)
 static int fault_write(struct lb_store_writer *bw, const void *data, size_t len)
 {
 	struct fault_writer *w = (struct fault_writer *)bw;
-	const struct rule *r = pick(F(bw->store), OP_WRITE, w->name);
+	struct fault_store *f = F(bw->store);
+	const struct rule *r = pick(f, OP_WRITE, w->name);
 
+	if (f->kill_at_write && ++f->writes == f->kill_at_write)
+		raise(SIGKILL);
 	if (r)
 		return injected(bw->store, r, "writing", w->name);
 	return lb_store_write(w->inner, data, len);

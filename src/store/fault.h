@@ -26,6 +26,8 @@
  *   kill-at-commit=N           SIGKILL when the Nth object (put or commit,
  *                              counted together) is about to become visible
  *   kill-after-commit=N        SIGKILL right after it became visible
+ *   kill-at-write=N            SIGKILL at the Nth write of a streamed object
+ *                              (a pack half-written)
  */
 #ifndef LB_STORE_FAULT_H
 #define LB_STORE_FAULT_H
