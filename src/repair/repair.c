@@ -439,6 +439,7 @@ static int plan_delete(struct lb_fs *fs, const struct lb_action *a, unsigned act
 
 	if (!pat)
 		return -ENOMEM;
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	for (char *t = strtok_r(pat, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
 		if (w.ncomps == WALK_MAX_DEPTH)
 			return lb_err(-EINVAL, a->arg, NULL, "too many path components");
