@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# make check-slow: a repair killed at LB_KILL_POINTS (default 50) random
-# writes (the device fault filter's kill switches, so that the point is
-# exact and reproducible: LB_SEED=N replays a run). Three ways to die:
+# make check-slow: a repair killed at LB_KILL_POINTS (default 50) distinct
+# random (write, way) points (the device fault filter's kill switches, so
+# that the point is exact and reproducible: LB_SEED=N replays a run). Three
+# ways to die:
 #   worker   the worker is killed before write N: the parent rolls back;
 #   after    the worker is killed right after write N reached the image;
 #   all      the worker and the lifeboat process are killed (kill -9 of the
@@ -37,11 +38,15 @@ test_expect_success 'count the writes of a repair' '
 	echo $lo >writes && say "a repair makes $lo writes" && test $lo -ge 3
 '
 writes=$(cat writes 2>/dev/null || echo 1)
+say "# a repair of the test disk makes $writes writes"
 
-# points: "N MODE" lines, N in [1, writes], from the seed
+# points: "N MODE" lines, N in [1, writes]: every (write, way) pair in an
+# order shuffled from the seed, distinct until they run out
 awk -v seed="$seed" -v n="$points" -v w="$writes" 'BEGIN {
 	srand(seed); split("worker after all", m, " ")
-	for (i = 0; i < n; i++) print int(rand() * w) + 1, m[int(rand() * 3) + 1]
+	for (i = 1; i <= w; i++) for (k = 1; k <= 3; k++) p[++t] = i " " m[k]
+	for (i = t; i > 1; i--) { j = int(rand() * i) + 1; x = p[i]; p[i] = p[j]; p[j] = x }
+	for (i = 0; i < n; i++) print p[i % t + 1]
 }' >points
 
 i=0

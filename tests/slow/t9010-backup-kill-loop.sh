@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # make check-slow: a backup killed (SIGKILL) at LB_KILL_POINTS (default 50)
-# random points of its writes (the store fault wrapper's kill switches:
+# distinct random points of its writes (the store fault wrapper's kill switches:
 # before or after an object becomes visible, or halfway through a pack;
 # LB_SEED=N replays a run). Every time: either no new snapshot is listed, or
 # it restores byte for byte (the index comes after the snapshot), at most
@@ -54,15 +54,16 @@ test_expect_success 'count the objects and the pack writes of the backup' '
 	echo "$commits $writes" >counts
 '
 read -r commits writes <counts || { commits=1; writes=1; }
+say "# the backup stores $commits objects in $writes pack writes"
 
+# every kill point (before/after each commit, each pack write) in an order
+# shuffled from the seed, distinct until they run out
 awk -v seed="$seed" -v n="$points" -v c="$commits" -v w="$writes" 'BEGIN {
 	srand(seed)
-	for (i = 0; i < n; i++) {
-		k = int(rand() * 3)
-		if (k == 0) print "kill-at-commit=" (int(rand() * c) + 1)
-		else if (k == 1) print "kill-after-commit=" (int(rand() * c) + 1)
-		else print "kill-at-write=" (int(rand() * w) + 1)
-	}
+	for (i = 1; i <= c; i++) { p[++t] = "kill-at-commit=" i; p[++t] = "kill-after-commit=" i }
+	for (i = 1; i <= w; i++) p[++t] = "kill-at-write=" i
+	for (i = t; i > 1; i--) { j = int(rand() * i) + 1; x = p[i]; p[i] = p[j]; p[j] = x }
+	for (i = 0; i < n; i++) print p[i % t + 1]
 }' >points
 
 i=0
