@@ -424,6 +424,18 @@ static void format_errline(struct lb_buf *b, const char *path, const struct lb_e
 		      e->problem, e->hint[0] ? "; " : "", e->hint);
 }
 
+/*
+ * In the worker, once its image is open: raw and fixed VHD images are read
+ * by lifeboat itself, so the worker will start no helper (qemu-nbd) and its
+ * sandbox can forbid starting processes at all.
+ */
+static void tighten_sandbox(const struct lb_image *img)
+{
+	if (img->format == LB_FMT_RAW ||
+	    (img->format == LB_FMT_VHD && img->vhd.disk_type == LB_VHD_FIXED))
+		(void)lb_sandbox_tighten(); /* on failure the first filter still holds */
+}
+
 /* In the worker: repair one image and send back text, JSON and the error line. */
 static int worker(void *vctx, size_t item, int fd)
 {
@@ -438,6 +450,8 @@ static int worker(void *vctx, size_t item, int fd)
 	struct lb_json j;
 	int r, code;
 
+	if (lb_sandbox_active())
+		o.image_opened = tighten_sandbox;
 	if (!o.dry_run) {
 		r = mkdir_p(job->run_dir, 0700);
 		if (r < 0) {

@@ -631,6 +631,8 @@ static int plan(const char *path, const struct lb_repair_opts *o, struct lb_repa
 	if (r < 0)
 		return r;
 	lb_strlcpy(res->format, lb_image_format_name(img->format), sizeof(res->format));
+	if (o->image_opened)
+		o->image_opened(img);
 	r = plan_disk(img->disk, o, res);
 	lb_image_free(img);
 	return r;

@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
@@ -33,47 +34,183 @@
 /* Allowed whatever their arguments. */
 static const char *const allowed[] = {
 	/* files and folders */
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
-	"preadv2", "pwritev2", "lseek", "open", "openat", "close", "close_range", "fstat",
-	"stat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access", "faccessat",
-	"faccessat2", "readlink", "readlinkat", "getdents64", "mkdir", "mkdirat", "rmdir",
-	"unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "fsync",
-	"fdatasync", "sync_file_range", "ftruncate", "fallocate", "fadvise64", "flock",
-	"fcntl", "dup", "dup2", "dup3", "pipe", "pipe2", "chdir", "fchdir", "getcwd",
-	"umask", "fchmod", "fchmodat", "chmod", "utimensat", "memfd_create",
-	"copy_file_range", "sendfile",
+	"read",
+	"write",
+	"readv",
+	"writev",
+	"pread64",
+	"pwrite64",
+	"preadv",
+	"pwritev",
+	"preadv2",
+	"pwritev2",
+	"lseek",
+	"open",
+	"openat",
+	"close",
+	"close_range",
+	"fstat",
+	"stat",
+	"lstat",
+	"newfstatat",
+	"statx",
+	"statfs",
+	"fstatfs",
+	"access",
+	"faccessat",
+	"faccessat2",
+	"readlink",
+	"readlinkat",
+	"getdents64",
+	"mkdir",
+	"mkdirat",
+	"rmdir",
+	"unlink",
+	"unlinkat",
+	"rename",
+	"renameat",
+	"renameat2",
+	"link",
+	"linkat",
+	"fsync",
+	"fdatasync",
+	"sync_file_range",
+	"ftruncate",
+	"fallocate",
+	"fadvise64",
+	"flock",
+	"fcntl",
+	"dup",
+	"dup2",
+	"dup3",
+	"pipe",
+	"pipe2",
+	"chdir",
+	"fchdir",
+	"getcwd",
+	"umask",
+	"fchmod",
+	"fchmodat",
+	"chmod",
+	"utimensat",
+	"memfd_create",
+	"copy_file_range",
+	"sendfile",
 	/* memory */
-	"mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "mincore",
+	"mmap",
+	"munmap",
+	"mprotect",
+	"mremap",
+	"madvise",
+	"brk",
+	"mincore",
 	/* threads, the qemu-nbd child, waiting */
-	"clone", "clone3", "fork", "vfork", "execve", "wait4", "waitid", "exit",
-	"exit_group", "set_tid_address", "set_robust_list", "get_robust_list", "rseq",
-	"futex", "sched_getaffinity", "sched_yield", "getpid", "getppid", "gettid",
-	"getuid", "geteuid", "getgid", "getegid", "getresuid", "getresgid", "getgroups",
-	"setpgid", "getpgid", "getpgrp", "setsid", "kill", "tgkill", "tkill", "prctl",
-	"arch_prctl", "prlimit64", "getrlimit", "uname", "sysinfo", "getrandom",
-	"get_mempolicy", "set_mempolicy", "getrusage", "times",
+	"clone",
+	"clone3",
+	"fork",
+	"vfork",
+	"execve",
+	"wait4",
+	"waitid",
+	"exit",
+	"exit_group",
+	"set_tid_address",
+	"set_robust_list",
+	"get_robust_list",
+	"rseq",
+	"futex",
+	"sched_getaffinity",
+	"sched_yield",
+	"getpid",
+	"getppid",
+	"gettid",
+	"getuid",
+	"geteuid",
+	"getgid",
+	"getegid",
+	"getresuid",
+	"getresgid",
+	"getgroups",
+	"setpgid",
+	"getpgid",
+	"getpgrp",
+	"setsid",
+	"kill",
+	"tgkill",
+	"tkill",
+	"prctl",
+	"arch_prctl",
+	"prlimit64",
+	"getrlimit",
+	"uname",
+	"sysinfo",
+	"getrandom",
+	"get_mempolicy",
+	"set_mempolicy",
+	"getrusage",
+	"times",
+	/* more filters can only forbid more (lb_sandbox_tighten) */
+	"seccomp",
 	/* time */
-	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep",
+	"clock_gettime",
+	"clock_getres",
+	"gettimeofday",
+	"time",
+	"nanosleep",
 	"clock_nanosleep",
 	/* signals */
-	"rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait", "rt_sigsuspend",
-	"signalfd", "signalfd4", "restart_syscall", "alarm", "setitimer", "getitimer",
+	"rt_sigprocmask",
+	"rt_sigreturn",
+	"sigaltstack",
+	"rt_sigtimedwait",
+	"rt_sigsuspend",
+	"signalfd",
+	"signalfd4",
+	"restart_syscall",
+	"alarm",
+	"setitimer",
+	"getitimer",
 	/* waiting for descriptors */
-	"poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "timerfd_create",
-	"timerfd_settime", "timerfd_gettime",
+	"poll",
+	"ppoll",
+	"select",
+	"pselect6",
+	"epoll_create",
+	"epoll_create1",
+	"epoll_ctl",
+	"epoll_wait",
+	"epoll_pwait",
+	"epoll_pwait2",
+	"eventfd",
+	"eventfd2",
+	"timerfd_create",
+	"timerfd_settime",
+	"timerfd_gettime",
 	/* sockets (which may be created is checked below) */
-	"bind", "listen", "accept", "accept4", "connect", "getsockname", "getpeername",
-	"setsockopt", "getsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "shutdown",
+	"bind",
+	"listen",
+	"accept",
+	"accept4",
+	"connect",
+	"getsockname",
+	"getpeername",
+	"setsockopt",
+	"getsockopt",
+	"sendto",
+	"recvfrom",
+	"sendmsg",
+	"recvmsg",
+	"shutdown",
 };
 
 /* ioctl requests: terminal queries (isatty), non-blocking and close-on-exec, sizes. */
 static const unsigned long allowed_ioctls[] = {
-	TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, BLKGETSIZE64, BLKSSZGET,
-	BLKPBSZGET, BLKIOMIN, BLKIOOPT, BLKDISCARDZEROES, BLKROGET, FIGETBSZ,
+	TCGETS,	   TIOCGWINSZ, FIONREAD, FIONBIO,  FIOCLEX,	     FIONCLEX, BLKGETSIZE64,
+	BLKSSZGET, BLKPBSZGET, BLKIOMIN, BLKIOOPT, BLKDISCARDZEROES, BLKROGET, FIGETBSZ,
 };
 
 static struct lb_sandbox_report *report_page;
+static bool entered;
 
 /*
  * SIGSYS from SECCOMP_RET_TRAP: note the call, then die by the one call the
@@ -115,8 +252,7 @@ static int build(scmp_filter_ctx ctx)
 
 	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]) && r >= 0; i++)
 		r = rule(ctx, SCMP_ACT_ALLOW, allowed[i], 0, NULL);
-	for (size_t i = 0; i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]) && r >= 0;
-	     i++) {
+	for (size_t i = 0; i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]) && r >= 0; i++) {
 		a = SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]);
 		r = rule(ctx, SCMP_ACT_ALLOW, "ioctl", 1, &a);
 	}
@@ -150,7 +286,8 @@ int lb_sandbox_enter(struct lb_sandbox_report *report)
 		report->syscall_nr = -1;
 	report_page = report;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return lb_err(-errno, "worker sandbox", "set LIFEBOAT_SANDBOX=off to run without it",
+		return lb_err(-errno, "worker sandbox",
+			      "set LIFEBOAT_SANDBOX=off to run without it",
 			      "cannot set no-new-privileges: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
@@ -170,7 +307,62 @@ int lb_sandbox_enter(struct lb_sandbox_report *report)
 	if (r < 0)
 		return lb_err(r, "worker sandbox", "set LIFEBOAT_SANDBOX=off to run without it",
 			      "cannot load the seccomp filter: %s", strerror(-r));
+	entered = true;
 	return 0;
+}
+
+bool lb_sandbox_active(void)
+{
+	return entered;
+}
+
+int lb_sandbox_tighten(void)
+{
+	static const char *const no_helpers[] = {"execve", "execveat", "fork", "vfork"};
+	const char *fault = getenv("LIFEBOAT_WORKER_FAULT");
+	struct scmp_arg_cmp a;
+	scmp_filter_ctx ctx;
+	int r = 0;
+
+	if (!entered)
+		return 0;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+	/* a sanitizer reports an error through a symbolizer it starts: let it */
+	(void)fault;
+	(void)a;
+	(void)ctx;
+	(void)r;
+	(void)no_helpers;
+	return 0;
+#else
+	ctx = seccomp_init(SCMP_ACT_ALLOW); /* the first filter still decides the rest */
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < sizeof(no_helpers) / sizeof(no_helpers[0]) && r >= 0; i++)
+		r = rule(ctx, SCMP_ACT_TRAP, no_helpers[i], 0, NULL);
+	/* a new process, not a thread */
+	a = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0);
+	if (r >= 0)
+		r = rule(ctx, SCMP_ACT_TRAP, "clone", 1, &a);
+	if (r >= 0)
+		r = rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL);
+	if (r >= 0)
+		r = rule(ctx, SCMP_ACT_TRAP, "socket", 0, NULL);
+	if (r >= 0)
+		r = rule(ctx, SCMP_ACT_TRAP, "socketpair", 0, NULL);
+	if (r >= 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		return lb_err(r, "worker sandbox", NULL,
+			      "cannot load the second seccomp filter: %s", strerror(-r));
+	if (fault && !strcmp(fault, "execve")) {
+		char *const argv[] = {(char *)"true", NULL};
+
+		execve("/bin/true", argv, environ);
+	}
+	return 0;
+#endif
 }
 
 const char *lb_sandbox_syscall_name(int nr, char *buf, size_t cap)
@@ -187,7 +379,7 @@ int lb_sandbox_test_fault(void)
 	const char *v = getenv("LIFEBOAT_WORKER_FAULT");
 	long r;
 
-	if (!v || !*v)
+	if (!v || !*v || !strcmp(v, "execve")) /* execve: see lb_sandbox_tighten() */
 		return 0;
 	if (!strcmp(v, "socket"))
 		r = socket(AF_INET, SOCK_STREAM, 0);
@@ -196,8 +388,9 @@ int lb_sandbox_test_fault(void)
 	else if (!strcmp(v, "mount"))
 		r = mount("none", "/nonexistent/lifeboat-test", "tmpfs", 0, NULL); /* ditto */
 	else
-		return lb_err(-EINVAL, "LIFEBOAT_WORKER_FAULT", "use socket, ptrace or mount",
-			      "unknown forbidden call '%s'", v);
+		return lb_err(-EINVAL, "LIFEBOAT_WORKER_FAULT",
+			      "use socket, ptrace, mount or execve", "unknown forbidden call '%s'",
+			      v);
 	if (r < 0)
 		return -errno;
 	if (!strcmp(v, "socket"))

@@ -24,6 +24,9 @@
  * handler: a forbidden call kills it with SIGSYS, and the worker reports the
  * NBD connection failing).
  *
+ * Once the image is open, a worker whose image needs no helper stacks a
+ * second filter that forbids starting processes (lb_sandbox_tighten()).
+ *
  * LIFEBOAT_SANDBOX=off (or 0) skips the filter, for debugging with strace or
  * gdb (ptrace from inside the worker is forbidden; attaching from outside
  * works either way).
@@ -50,6 +53,20 @@ bool lb_sandbox_wanted(void);
  * prctl()/seccomp() (recorded: -ENOSYS/-EINVAL if the kernel has no seccomp).
  */
 int lb_sandbox_enter(struct lb_sandbox_report *report);
+
+/* true once lb_sandbox_enter() succeeded in this process. */
+bool lb_sandbox_active(void);
+
+/*
+ * Stack a second filter for a worker that will start no helper process (its
+ * image is raw or a fixed VHD, which lifeboat reads itself): execve, fork,
+ * vfork, clone without CLONE_THREAD and socket creation are then forbidden
+ * too (clone3 fails with ENOSYS, so that glibc makes threads with clone,
+ * whose flags the filter can see). Returns 0, or a negative errno (recorded);
+ * the first filter stays in force either way. With LIFEBOAT_WORKER_FAULT=execve
+ * it then tries to run /bin/true, for the tests.
+ */
+int lb_sandbox_tighten(void);
 
 /*
  * The name of system call @nr on this machine ("socket"), written to @buf;

@@ -27,7 +27,7 @@ struct slot {
 	struct lb_buf out;
 	bool truncated;
 	bool eof;
-	bool signalled; /* SIGINT passed on */
+	bool signalled;			  /* SIGINT passed on */
 	struct lb_sandbox_report *report; /* shared with the worker */
 };
 
@@ -55,7 +55,8 @@ static void run_child(struct lb_sandbox_report *report, size_t item, lb_worker_f
 		dprintf(2, "lifeboat: %s: %s; %s\n", lb_err_last()->object, lb_err_last()->problem,
 			lb_err_last()->hint);
 	else if (status < 0)
-		dprintf(2, "lifeboat: LIFEBOAT_WORKER_FAULT=%s: the forbidden call was not stopped\n",
+		dprintf(2,
+			"lifeboat: LIFEBOAT_WORKER_FAULT=%s: the forbidden call was not stopped\n",
 			getenv("LIFEBOAT_WORKER_FAULT"));
 	status = fn(ctx, item, fd);
 	close(fd);

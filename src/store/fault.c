@@ -17,7 +17,16 @@
 #include <string.h>
 #include <time.h>
 
-enum op { OP_PUT, OP_WRITE, OP_GET, OP_STAT, OP_LIST, OP_DELETE, OP_CORRUPT, OP_TRUNCATE };
+enum op {
+	OP_PUT,
+	OP_WRITE,
+	OP_GET,
+	OP_STAT,
+	OP_LIST,
+	OP_DELETE,
+	OP_CORRUPT,
+	OP_TRUNCATE
+};
 
 static const char *const op_names[] = {"put", "write", "get", "stat", "list", "delete"};
 
@@ -51,8 +60,8 @@ static const struct {
 	const char *name;
 	int code;
 } codes[] = {
-	{"EIO", -EIO}, {"ENOSPC", -ENOSPC}, {"EACCES", -EACCES}, {"ENOENT", -ENOENT},
-	{"EROFS", -EROFS},
+	{"EIO", -EIO},	     {"ENOSPC", -ENOSPC}, {"EACCES", -EACCES},
+	{"ENOENT", -ENOENT}, {"EROFS", -EROFS},
 };
 
 static int parse_ulong(const char *s, unsigned long *v)
@@ -150,7 +159,8 @@ static int parse_spec(const char *spec, struct fault_store *f)
 		    (lb_strlcpy(rule, p, n + 1), parse_rule(rule, f) < 0))
 			return lb_err(-EINVAL, "LIFEBOAT_STORE_FAULT",
 				      "see src/store/fault.h for the grammar",
-				      "cannot parse store fault rule '%.*s'", (int)LB_MIN(n, 100), p);
+				      "cannot parse store fault rule '%.*s'", (int)LB_MIN(n, 100),
+				      p);
 		p += n;
 		if (*p == ',')
 			p++;
@@ -205,7 +215,8 @@ static int injected(struct lb_store *s, const struct rule *r, const char *what, 
 			      "permission denied %s %s (injected)", what, name);
 	if (r->code == -ENOENT)
 		return lb_err(-ENOENT, name, NULL, "no such object in %s (injected)", s->url);
-	return lb_err(r->code, s->url, "check the storage that holds the repository, then try again",
+	return lb_err(r->code, s->url,
+		      "check the storage that holds the repository, then try again",
 		      "%s %s: %s (injected)", what, name, strerror(-r->code));
 }
 

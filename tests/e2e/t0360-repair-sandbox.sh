@@ -3,7 +3,9 @@
 # Each repair worker runs under no-new-privileges and a seccomp filter
 # (src/repair/sandbox.c). A worker that makes a forbidden system call
 # (LIFEBOAT_WORKER_FAULT makes it try one before its job) is killed, the
-# parent names the call, and the image is byte-identical to before.
+# parent names the call, and the image is byte-identical to before. For a
+# raw or fixed-VHD image (no qemu-nbd needed) a second filter forbids starting
+# processes once the image is open.
 # LIFEBOAT_SANDBOX=off turns the filter off, for debugging.
 . "$(dirname "$0")/lib.sh"
 . "$LB_SRCDIR/tests/e2e/winimg.sh"
@@ -44,6 +46,27 @@ test_expect_success 'a qcow2 image (qemu-nbd started by the worker) is repaired 
 	grep_q "forbidden system call [0-9]*/socket" err
 '
 
+case $BUILD in
+*/san-*)
+	# the sanitizers start a symbolizer to report an error: no second filter there
+	test_skip 'a raw image: once it is open the worker may not start a process' \
+		'a sanitizer build' ;;
+*)
+	test_expect_success 'a raw image: once it is open the worker may not start a process' '
+		cp win.img s.img &&
+		LIFEBOAT_WORKER_FAULT=execve expect_code 1 lb repair -r crowdstrike-291 s.img &&
+		grep_q "worker killed by the sandbox (forbidden system call [0-9]*/execve); " err &&
+		test "$(sha s.img)" = "$(cat sha.orig)"
+	'
+	;;
+esac
+
+test_expect_success 'a qcow2 image: the worker may (qemu-nbd), and the repair works' '
+	qemu-img convert -O qcow2 win.img e.qcow2 &&
+	LIFEBOAT_WORKER_FAULT=execve lb repair -r crowdstrike-291 --json e.qcow2 >e.json &&
+	json_is e.json ".images[0].status" changed
+'
+
 test_expect_success 'LIFEBOAT_SANDBOX=off: the call is not stopped, the repair goes on' '
 	cp win.img s.img &&
 	LIFEBOAT_SANDBOX=off LIFEBOAT_WORKER_FAULT=socket expect_code 0 lb repair -r crowdstrike-291 s.img &&
@@ -55,7 +78,7 @@ test_expect_success 'LIFEBOAT_SANDBOX=off: the call is not stopped, the repair g
 test_expect_success 'an unknown LIFEBOAT_WORKER_FAULT is named' '
 	cp win.img s.img &&
 	LIFEBOAT_WORKER_FAULT=reboot expect_code 0 lb repair -r crowdstrike-291 s.img &&
-	grep_q "lifeboat: LIFEBOAT_WORKER_FAULT: unknown forbidden call .reboot.; use socket, ptrace or mount" err
+	grep_q "lifeboat: LIFEBOAT_WORKER_FAULT: unknown forbidden call .reboot.; use socket, ptrace, mount or execve" err
 '
 
 test_done
