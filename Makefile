@@ -7,6 +7,7 @@
 #   make check                install what is missing, build, run every test
 #   make check SANITIZE=address,undefined
 #   make check-s3             the repository tests against a real Ceph RGW on loopback
+#   make check-slow           the kill loops (random kill -9 points, repair and backup)
 #   make DEVELOPER=1          -Werror and the strict warning set
 #   make fuzz [FUZZ_SECONDS=60]   build the libFuzzer targets with clang and run each
 #   make lint | format-check | valgrind-check | install PREFIX=... | clean
@@ -16,7 +17,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0)
 
-PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium libcurl
+PKGS := libntfs-3g libnbd zlib ext2fs com_err hivex libcrypto libzstd libsodium libcurl libseccomp
 
 comma := ,
 ifdef SANITIZE
@@ -63,7 +64,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 
 .SECONDARY:
 
-.PHONY: FORCE all deps demo check check-run check-s3 check-s3-run test-bin fuzz fuzz-build lint format format-check \
+.PHONY: FORCE all deps demo check check-run check-s3 check-s3-run check-slow test-bin fuzz fuzz-build lint format format-check \
 	valgrind-check install uninstall clean bench banned
 
 all: $(BIN)
@@ -147,6 +148,11 @@ check-s3:
 check-s3-run: test-bin
 	@LB_TEST_STORE=s3 LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh $(or $(T),t04)
 
+# The kill loops (tests/slow/): >= 50 random kill points each for repair and
+# backup (LB_KILL_POINTS=N, LB_SEED=N to replay).
+check-slow: test-bin
+	@LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh slow
+
 valgrind-check: test-bin
 	@VALGRIND=1 LIFEBOAT=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) tests/run.sh unit
 
@@ -195,7 +201,9 @@ lint:
 		--suppress=memleak --suppress=resourceLeak src
 	@# (cppcheck does not understand __attribute__((cleanup)), our _cleanup_free_ and
 	@# _cleanup_close_; leaks are caught by LeakSanitizer and valgrind in the tests)
-	clang-tidy --quiet $(LIB_SRC) $(CLI_SRC) -- -std=gnu11 -Isrc -D_GNU_SOURCE $(PKG_CFLAGS)
+	@# every analyzer finding fails the target (false positives carry a NOLINT saying why)
+	clang-tidy --quiet --warnings-as-errors='*' $(LIB_SRC) $(CLI_SRC) -- -std=gnu11 -Isrc \
+		-D_GNU_SOURCE $(PKG_CFLAGS)
 
 # ---- install -------------------------------------------------------------------
 install: all

@@ -13,7 +13,7 @@
 #   s3      a Ceph cluster on loopback for 'make check-s3' (mon, OSD, RGW; ~270 MB)
 set -eu
 
-pkgs_build="gcc make pkg-config libc6-dev ntfs-3g-dev libnbd-dev zlib1g-dev libext2fs-dev comerr-dev libhivex-dev libssl-dev libzstd-dev libsodium-dev libcurl4-openssl-dev"
+pkgs_build="gcc make pkg-config libc6-dev ntfs-3g-dev libnbd-dev zlib1g-dev libext2fs-dev comerr-dev libhivex-dev libssl-dev libzstd-dev libsodium-dev libcurl4-openssl-dev libseccomp-dev"
 pkgs_demo="qemu-utils gdisk fdisk ntfs-3g e2fsprogs dosfstools libhivex-bin jq"
 pkgs_check="jq xxd xz-utils util-linux xfsprogs cryptsetup-bin libhivex-bin"
 pkgs_fuzz="clang libclang-rt-dev"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# run.sh [unit|fuzz|e2e|PATTERN] - run lifeboat's test suites and add up the
-# results. Every test program ends its output with "N passed, N failed"; this
+# run.sh [unit|fuzz|e2e|slow|PATTERN] - run lifeboat's test suites and add up
+# the results ("slow": only the kill loops in tests/slow/, make check-slow). Every test program ends its output with "N passed, N failed"; this
 # script sums those lines and ends with the same line for the whole run.
 #
 # Environment: LIFEBOAT (the binary under test), BUILD (the build directory),
@@ -91,11 +91,21 @@ if [ -z "${VALGRIND:-}" ]; then
 
 	echo "end-to-end tests:"
 	for t in tests/e2e/t[0-9]*.sh; do
+		[ "$filter" = slow ] && break
 		[ -f "$t" ] || continue
 		n=$(basename "$t" .sh)
 		want e2e "$n" || continue
 		run_one "$n" "$logdir/$n.log" sh "$t"
 	done
+
+	if [ "$filter" = slow ]; then
+		echo "slow tests (kill loops):"
+		for t in tests/slow/t[0-9]*.sh; do
+			[ -f "$t" ] || continue
+			n=$(basename "$t" .sh)
+			run_one "$n" "$logdir/$n.log" sh "$t"
+		done
+	fi
 fi
 
 echo

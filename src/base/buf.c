@@ -38,7 +38,7 @@ static int reserve(struct lb_buf *b, size_t extra)
 	if (extra > b->max || b->len > b->max - extra)
 		return -EOVERFLOW;
 	need = b->len + extra + 1;
-	if (need <= b->cap)
+	if (need <= b->cap && b->data)
 		return 0;
 	cap = b->cap ? b->cap : 64;
 	while (cap < need)

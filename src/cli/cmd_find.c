@@ -338,7 +338,7 @@ int cmd_find(int argc, char **argv, const struct lb_cmd *cmd)
 		lb_err_save(&err);
 		code = lb_cli_error(image);
 		failed = true;
-	} else if ((r = lb_volumes_need_one(&vs)) < 0) {
+	} else if (lb_volumes_need_one(&vs) < 0) {
 		lb_err_save(&err);
 		code = lb_volumes_print_none(&vs);
 		failed = true;

@@ -199,6 +199,7 @@ static int json_value(struct lb_json *j, const struct lb_reg_value *v)
 		hex[v->len * 2] = '\0';
 		lb_json_string(j, "data", hex);
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	lb_json_end_object(j);
 	return 0;
 }
@@ -393,7 +394,7 @@ int cmd_reg(int argc, char **argv, const struct lb_cmd *cmd)
 		lb_err_save(&err);
 		code = lb_cli_error(q.image);
 		failed = true;
-	} else if ((r = lb_volumes_need_one(&vs)) < 0) {
+	} else if (lb_volumes_need_one(&vs) < 0) {
 		lb_err_save(&err);
 		code = lb_volumes_print_none(&vs);
 		failed = true;

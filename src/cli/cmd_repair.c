@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "repair/audit.h"
 #include "repair/repair.h"
+#include "repair/sandbox.h"
 #include "repair/worker.h"
 
 #include <inttypes.h>
@@ -423,6 +424,18 @@ static void format_errline(struct lb_buf *b, const char *path, const struct lb_e
 		      e->problem, e->hint[0] ? "; " : "", e->hint);
 }
 
+/*
+ * In the worker, once its image is open: raw and fixed VHD images are read
+ * by lifeboat itself, so the worker will start no helper (qemu-nbd) and its
+ * sandbox can forbid starting processes at all.
+ */
+static void tighten_sandbox(const struct lb_image *img)
+{
+	if (img->format == LB_FMT_RAW ||
+	    (img->format == LB_FMT_VHD && img->vhd.disk_type == LB_VHD_FIXED))
+		(void)lb_sandbox_tighten(); /* on failure the first filter still holds */
+}
+
 /* In the worker: repair one image and send back text, JSON and the error line. */
 static int worker(void *vctx, size_t item, int fd)
 {
@@ -437,6 +450,8 @@ static int worker(void *vctx, size_t item, int fd)
 	struct lb_json j;
 	int r, code;
 
+	if (lb_sandbox_active())
+		o.image_opened = tighten_sandbox;
 	if (!o.dry_run) {
 		r = mkdir_p(job->run_dir, 0700);
 		if (r < 0) {
@@ -542,7 +557,7 @@ static bool parse_message(const char *data, size_t len, struct image_job *job)
 
 static void crashed(struct repair_ctx *ctx, struct image_job *job, const struct lb_worker_exit *ex)
 {
-	char undo_log[RUN_PATH_MAX + 16], why[128], what[512];
+	char undo_log[RUN_PATH_MAX + 16], why[160], what[512], call[64] = "";
 	struct lb_buf t, e;
 	struct lb_json j;
 	FILE *jf;
@@ -552,7 +567,16 @@ static void crashed(struct repair_ctx *ctx, struct image_job *job, const struct 
 	bool rolled = false, had_log;
 	int r = 0;
 
-	if (ex->signal)
+	if (ex->sandbox_kill) {
+		lb_sandbox_syscall_name(ex->syscall_nr, call, sizeof(call));
+		if (ex->syscall_nr >= 0)
+			snprintf(why, sizeof(why),
+				 "worker killed by the sandbox (forbidden system call %d/%s)",
+				 ex->syscall_nr, call);
+		else
+			snprintf(why, sizeof(why),
+				 "worker killed by the sandbox (forbidden system call, SIGSYS)");
+	} else if (ex->signal)
 		snprintf(why, sizeof(why), "worker crashed (signal %d, %s)", ex->signal,
 			 strsignal(ex->signal));
 	else if (ex->exited)
@@ -593,7 +617,8 @@ static void crashed(struct repair_ctx *ctx, struct image_job *job, const struct 
 		lb_json_bool(&j, "dry_run", ctx->opts.dry_run);
 		lb_json_string(&j, "recipe", ctx->opts.recipe->name);
 		lb_json_begin_object(&j, "error");
-		lb_json_string(&j, "code", ex->started ? "EWORKER" : "EINTR");
+		lb_json_string(&j, "code",
+			       !ex->started ? "EINTR" : ex->sandbox_kill ? "ESANDBOX" : "EWORKER");
 		lb_json_null(&j, "object");
 		lb_json_string(&j, "message", why);
 		lb_json_string(&j, "hint", what);
@@ -603,6 +628,9 @@ static void crashed(struct repair_ctx *ctx, struct image_job *job, const struct 
 			lb_json_i64(&j, "signal", ex->signal);
 		else
 			lb_json_null(&j, "signal");
+		lb_json_bool(&j, "sandboxed", ex->sandboxed);
+		if (ex->sandbox_kill && call[0] && ex->syscall_nr >= 0)
+			lb_json_string(&j, "forbidden_syscall", call);
 		lb_json_bool(&j, "rolled_back", rolled);
 		lb_json_u64(&j, "ranges_restored", ranges);
 		lb_json_end_object(&j);

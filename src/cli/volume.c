@@ -610,6 +610,7 @@ void lb_vol_list_targets(const struct lb_vol *v, struct lb_vol_list *l, const ch
 	_cleanup_free_ char *target = malloc(VOL_PATH_CAP);
 
 	if (!path || !target)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return;
 	for (size_t i = 0; i < l->n; i++) {
 		struct lb_vol_ent *e = &l->e[i];

@@ -409,7 +409,8 @@ static int ext_error(errcode_t code, const char *object, const char *what)
 	if (r > -4096 && r < 0 && io_err_set && io_err.code == r) {
 		io_err_set = false;
 		lb_err_restore(&io_err);
-		return lb_err_context("%s", object);
+		lb_err_context("%s", object);
+		return r;
 	}
 	pthread_once(&et_once, et_init);
 	return lb_err(r, object, hint_for(r), "%s: %s", what, error_message(code));

@@ -107,6 +107,7 @@ static int probe_kind(struct lb_dev *dev, struct lb_fs_info *out)
 	if (r < 0)
 		return r;
 	lb_fs_probe_buf(buf, len, dev->size, out);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	return 0;
 }
 

@@ -858,6 +858,7 @@ int lb_hive_load(struct lb_fs *fs, const char *path, bool write, struct lb_hive 
 			return r;
 		off += (uint64_t)n;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	r = open_fd(fd, st.size, write, path, &hv);
 	if (r < 0)
 		return r;
@@ -1115,7 +1116,7 @@ int lb_hive_delete_value(struct lb_hive *h, const char *key, const char *name)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (!found && !strcasecmp(vals[i].name, name)) {
+		if (!found && vals[i].name && !strcasecmp(vals[i].name, name)) {
 			found = true;
 			continue;
 		}
@@ -1259,6 +1260,7 @@ int lb_hive_store(struct lb_hive *h)
 	r = lb_hive_serialize(h, &data, &len);
 	if (r < 0)
 		return r;
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	r = lb_fs_replace(h->fs, h->path, data, len);
 	if (r < 0)
 		return r;

@@ -273,8 +273,12 @@ int lb_ntfs_open(struct lb_dev *dev, unsigned flags, struct lb_ntfs **out)
 		free(p);
 		free(v);
 		/* the disk below failed (it recorded why): that, not "damaged" */
-		if (lb_err_last()->code < 0)
-			return lb_err_context("NTFS");
+		if (lb_err_last()->code < 0) {
+			int recorded = lb_err_last()->code;
+
+			lb_err_context("NTFS");
+			return recorded;
+		}
 		switch (e) {
 		case EIO:
 			/* libntfs-3g says EIO for metadata it cannot make sense of, too */

@@ -97,15 +97,18 @@ static const char *ntfs_msg(void)
  * @object, once. A failure the device below recorded wins: the disk failed,
  * not the file system.
  */
-static int ntfs_fail(int e, const char *object, const char *what)
+static int translate_ntfs_err(int e, const char *object, const char *what)
 {
 	const char *m = ntfs_msg();
 	const char *sep = m[0] ? ": " : "";
+	int recorded = lb_err_last()->code;
 
 	if (!e)
 		e = EIO;
-	if (lb_err_last()->code < 0)
-		return lb_err_context("%s", object);
+	if (recorded < 0) {
+		lb_err_context("%s", object);
+		return recorded; /* visibly negative, for the static analyzer */
+	}
 	if (lb_ntfs_oom_seen())
 		e = ENOMEM;
 	switch (e) {
@@ -130,6 +133,13 @@ static int ntfs_fail(int e, const char *object, const char *what)
 			      "%s: the file system is damaged (%s)%s%s", what, strerror(e), sep, m);
 	}
 }
+
+/* Always a negative errno: said where the static analyzer can see it. */
+#define ntfs_fail(e, object, what)                                         \
+	({                                                                 \
+		int ntfs_fail_r_ = translate_ntfs_err((e), (object), (what)); \
+		ntfs_fail_r_ < 0 ? ntfs_fail_r_ : -EIO;                    \
+	})
 
 /* ---- names ---------------------------------------------------------------- */
 
@@ -1150,8 +1160,12 @@ static int ntfs_fs_close(struct lb_fs *fs)
 		const char *m = ntfs_msg();
 
 		fs->priv = NULL;
-		if (lb_err_last()->code < 0)
-			return lb_err_context("NTFS volume");
+		if (lb_err_last()->code < 0) {
+			int recorded = lb_err_last()->code;
+
+			lb_err_context("NTFS volume");
+			return recorded;
+		}
 		return lb_err(-EIO, "NTFS volume", NULL, "writing the changes back failed: %s",
 			      m[0] ? m : strerror(e));
 	}
@@ -1184,10 +1198,13 @@ static int mount_error(struct lb_dev *dev, int e)
 {
 	const char *m = ntfs_msg();
 	const char *sep = m[0] ? ": " : "";
+	int recorded = lb_err_last()->code;
 	uint8_t oem[8];
 
-	if (lb_err_last()->code < 0)
-		return lb_err_context("NTFS volume");
+	if (recorded < 0) {
+		lb_err_context("NTFS volume");
+		return recorded;
+	}
 	if (lb_ntfs_oom_seen())
 		e = ENOMEM;
 	switch (e) {

@@ -240,6 +240,7 @@ static int detect_linux(struct lb_fs *fs, struct lb_os_info *out)
 	for (size_t i = 0; i < LB_ARRAY_SIZE(where) && r < 0; i++)
 		r = read_followed(fs, where[i], buf, OS_RELEASE_MAX + 1, &len);
 	if (r < 0)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return r;
 	os_release_field(buf, "PRETTY_NAME", pretty, sizeof(pretty));
 	os_release_field(buf, "NAME", name, sizeof(name));

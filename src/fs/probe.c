@@ -275,5 +275,6 @@ int lb_fs_probe(struct lb_dev *dev, struct lb_fs_info *out)
 	lb_fs_probe_buf(buf, len, dev->size, out);
 	if (out->kind == LB_FS_NTFS && !out->note[0])
 		return ntfs_details(dev, out);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	return 0;
 }

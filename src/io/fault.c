@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum rule_kind {
 	R_READ_ERR,
@@ -19,6 +20,7 @@ enum rule_kind {
 	R_KILL_AT,    /* SIGKILL when write N arrives, before it reaches the device */
 	R_KILL_AFTER, /* SIGKILL right after write N reached the device */
 	R_CRASH_AT,   /* SIGSEGV when write N arrives (a crashing library) */
+	R_KILL_ALL_AT, /* SIGKILL to the parent process, then to us, when write N arrives */
 };
 
 struct rule {
@@ -80,6 +82,10 @@ static int parse_rule(const char *s, struct rule *r)
 	if (klen == 11 && !memcmp(s, "write-limit", 11)) {
 		r->kind = R_WRITE_LIMIT;
 		return lb_parse_u64(val, &r->off) < 0 ? -EINVAL : 0;
+	}
+	if (klen == 17 && !memcmp(s, "kill-all-at-write", 17)) {
+		r->kind = R_KILL_ALL_AT;
+		return lb_parse_u64(val, &r->off) < 0 || r->off == 0 ? -EINVAL : 0;
 	}
 	if ((klen == 13 && !memcmp(s, "kill-at-write", 13)) ||
 	    (klen == 16 && !memcmp(s, "kill-after-write", 16)) ||
@@ -196,6 +202,10 @@ static ssize_t fault_pwrite(struct lb_dev *dev, const void *buf, size_t len, uin
 			raise(SIGKILL);
 		if (ru->kind == R_CRASH_AT && f->writes == ru->off)
 			raise(SIGSEGV);
+		if (ru->kind == R_KILL_ALL_AT && f->writes == ru->off) {
+			kill(getppid(), SIGKILL);
+			raise(SIGKILL);
+		}
 	}
 	r = lb_dev_pwrite(dev->lower, buf, len, off);
 	for (unsigned i = 0; i < f->n; i++)

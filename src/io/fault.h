@@ -14,6 +14,9 @@
  *                           arrives, before it reaches the device below
  *   kill-after-write=N      ... right after write request N reached the device (and a flush)
  *   crash-at-write=N        the process crashes (SIGSEGV) when write request N arrives
+ *   kill-all-at-write=N     like kill-at-write, but first kills the parent process too (a
+ *                           repair worker's parent: the whole repair dies, as by kill -9,
+ *                           and nobody rolls back; 'lifeboat undo' must)
  *
  * The image layer stacks this filter over the guest disk when the environment
  * variable LIFEBOAT_FAULT holds a spec, so end-to-end tests can switch it on.

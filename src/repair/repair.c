@@ -439,6 +439,7 @@ static int plan_delete(struct lb_fs *fs, const struct lb_action *a, unsigned act
 
 	if (!pat)
 		return -ENOMEM;
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	for (char *t = strtok_r(pat, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
 		if (w.ncomps == WALK_MAX_DEPTH)
 			return lb_err(-EINVAL, a->arg, NULL, "too many path components");
@@ -630,6 +631,8 @@ static int plan(const char *path, const struct lb_repair_opts *o, struct lb_repa
 	if (r < 0)
 		return r;
 	lb_strlcpy(res->format, lb_image_format_name(img->format), sizeof(res->format));
+	if (o->image_opened)
+		o->image_opened(img);
 	r = plan_disk(img->disk, o, res);
 	lb_image_free(img);
 	return r;

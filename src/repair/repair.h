@@ -50,6 +50,8 @@ struct lb_repair_opts {
 	enum lb_image_format format;
 	/* Where the undo log ("undo.log") and the quarantine ("quarantine/") go; must exist. */
 	const char *run_dir;
+	/* If set, called once the image is open for planning (a worker tightens its sandbox). */
+	void (*image_opened)(const struct lb_image *img);
 };
 
 enum lb_item_state {

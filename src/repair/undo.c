@@ -148,6 +148,7 @@ static int fsync_dir_of(const char *path)
 	} else {
 		*slash = '\0';
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return log_write_err(path, -errno, "open the directory of");
@@ -471,6 +472,7 @@ static int scan(struct src *s, struct lb_undo_info *info, rec_fn fn, void *opaqu
 	r = 0;
 out:
 	s->chunk = NULL;
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	return r;
 }
 
@@ -537,6 +539,7 @@ static int create_durable(const char *path, const uint8_t *hdr, size_t len)
 		return lb_err(-ENOMEM, path, NULL, "out of memory");
 	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
 	if (access(path, F_OK) == 0)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return lb_err(-EEXIST, path,
 			      "an undo log is never overwritten; choose another name",
 			      "the undo log exists already");
@@ -731,8 +734,10 @@ static int append_range(struct lb_undo *u, struct lb_dev *lower, uint64_t off, s
 		return lb_err(-EFBIG, u->path, "repair fewer files per run",
 			      "the undo log would grow past %llu bytes", LB_UNDO_MAX_LOG);
 	r = lb_dev_pread(lower, data, len, off);
-	if (r < 0)
-		return lb_err_context("saving old bytes for the undo log");
+	if (r < 0) {
+		lb_err_context("saving old bytes for the undo log");
+		return r;
+	}
 	record_encode(u->buf, REC_RANGE, off, len, lb_crc32c(0, data, len));
 	r = pwrite_all(u->fd, u->buf, REC_SIZE + len, u->end);
 	if (r < 0)
@@ -1121,6 +1126,7 @@ int lb_undo_apply(const char *path, struct lb_dev *dev, unsigned flags, struct l
 		}
 	}
 	if (flags & LB_UNDO_DRY_RUN) {
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		res->ranges = info.ranges;
 		res->bytes = info.bytes;
 		r = 0;

@@ -3,6 +3,7 @@
  * worker.c - one process per job (see worker.h).
  */
 #include "repair/worker.h"
+#include "repair/sandbox.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/util.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,14 +27,50 @@ struct slot {
 	struct lb_buf out;
 	bool truncated;
 	bool eof;
-	bool signalled; /* SIGINT passed on */
+	bool signalled;			  /* SIGINT passed on */
+	struct lb_sandbox_report *report; /* shared with the worker */
 };
+
+/* In the worker: confine it, then do the job. Never returns. */
+static void run_child(struct lb_sandbox_report *report, size_t item, lb_worker_fn fn, void *ctx,
+		      int fd)
+{
+	int status;
+
+	setpgid(0, 0);
+	/* die if the parent dies: nobody would roll us back */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (lb_sandbox_wanted()) {
+		if (lb_sandbox_enter(report) < 0) {
+			const struct lb_error *e = lb_err_last();
+
+			/* the parent reports a worker that ends without a report */
+			dprintf(2, "lifeboat: %s: %s; %s\n", e->object, e->problem, e->hint);
+			_exit(LB_WORKER_EXIT_SANDBOX);
+		}
+		report->enabled = 1;
+	}
+	status = lb_sandbox_test_fault();
+	if (status == -EINVAL)
+		dprintf(2, "lifeboat: %s: %s; %s\n", lb_err_last()->object, lb_err_last()->problem,
+			lb_err_last()->hint);
+	else if (status < 0)
+		dprintf(2,
+			"lifeboat: LIFEBOAT_WORKER_FAULT=%s: the forbidden call was not stopped\n",
+			getenv("LIFEBOAT_WORKER_FAULT"));
+	status = fn(ctx, item, fd);
+	close(fd);
+	_exit(status & 0xff);
+}
 
 static int start(struct slot *s, size_t item, lb_worker_fn fn, void *ctx)
 {
+	struct lb_sandbox_report *report = s->report;
 	int p[2];
 	pid_t pid;
 
+	report->syscall_nr = -1;
+	report->enabled = 0;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	fflush(stdout);
@@ -46,19 +84,13 @@ static int start(struct slot *s, size_t item, lb_worker_fn fn, void *ctx)
 		return e;
 	}
 	if (pid == 0) {
-		int status;
-
 		close(p[0]);
-		setpgid(0, 0);
-		/* die if the parent dies: nobody would roll us back */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		status = fn(ctx, item, p[1]);
-		close(p[1]);
-		_exit(status & 0xff);
+		run_child(report, item, fn, ctx, p[1]);
 	}
 	setpgid(pid, pid); /* also here, so it holds before kill(-pid) whatever runs first */
 	close(p[1]);
 	memset(s, 0, sizeof(*s));
+	s->report = report;
 	s->pid = pid;
 	s->fd = p[0];
 	s->item = item;
@@ -97,6 +129,9 @@ static void finish(struct slot *s, lb_worker_done_fn done, void *ctx)
 			ex.signal = WTERMSIG(st);
 		}
 	}
+	ex.sandboxed = s->report->enabled != 0;
+	ex.sandbox_kill = ex.sandboxed && ex.signal == SIGSYS;
+	ex.syscall_nr = ex.sandbox_kill ? s->report->syscall_nr : -1;
 	reap_group(s->pid);
 	close(s->fd);
 	done(ctx, s->item, &ex, s->out.data ? s->out.data : "", s->out.len);
@@ -106,6 +141,7 @@ static void finish(struct slot *s, lb_worker_done_fn done, void *ctx)
 
 int lb_workers_run(size_t n, unsigned jobs, lb_worker_fn fn, lb_worker_done_fn done, void *ctx)
 {
+	struct lb_sandbox_report *reports;
 	struct slot *slots;
 	struct pollfd *pfd;
 	size_t next = 0, finished = 0;
@@ -119,11 +155,18 @@ int lb_workers_run(size_t n, unsigned jobs, lb_worker_fn fn, lb_worker_done_fn d
 		jobs = n ? (unsigned)n : 1;
 	slots = calloc(jobs, sizeof(*slots));
 	pfd = calloc(jobs, sizeof(*pfd));
-	if (!slots || !pfd) {
+	/* what each worker's sandbox says about its death, shared across fork */
+	reports = mmap(NULL, jobs * sizeof(*reports), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!slots || !pfd || reports == MAP_FAILED) {
 		free(slots);
 		free(pfd);
+		if (reports != MAP_FAILED)
+			munmap(reports, jobs * sizeof(*reports));
 		return -ENOMEM;
 	}
+	for (unsigned i = 0; i < jobs; i++)
+		slots[i].report = &reports[i];
 	/* orphaned grandchildren (qemu-nbd) become ours, so we can wait for them */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	while (finished < n) {
@@ -138,7 +181,7 @@ int lb_workers_run(size_t n, unsigned jobs, lb_worker_fn fn, lb_worker_done_fn d
 			int e = start(&slots[i], next, fn, ctx);
 
 			if (e < 0) {
-				struct lb_worker_exit ex = {0};
+				struct lb_worker_exit ex = {.syscall_nr = -1};
 
 				lb_err(e, "worker", NULL, "cannot start a worker process: %s",
 				       strerror(-e));
@@ -153,7 +196,7 @@ int lb_workers_run(size_t n, unsigned jobs, lb_worker_fn fn, lb_worker_done_fn d
 		if (stopped) {
 			/* never started: report them */
 			while (next < n) {
-				struct lb_worker_exit ex = {0};
+				struct lb_worker_exit ex = {.syscall_nr = -1};
 
 				done(ctx, next++, &ex, "", 0);
 				finished++;
@@ -205,6 +248,7 @@ int lb_workers_run(size_t n, unsigned jobs, lb_worker_fn fn, lb_worker_done_fn d
 	}
 	free(slots);
 	free(pfd);
+	munmap(reports, jobs * sizeof(*reports));
 	if (r < 0)
 		return r;
 	return stopped ? -EINTR : 0;

@@ -11,6 +11,11 @@
  * children: the parent is their subreaper), and only then calls @done, so
  * that @done can safely reopen the worker's image (to roll it back, say).
  *
+ * Each worker confines itself before @fn runs: no new privileges and a
+ * seccomp filter (sandbox.h; LIFEBOAT_SANDBOX=off skips it). A worker that
+ * makes a forbidden system call is killed (SIGSYS), and @done learns which
+ * call it was.
+ *
  * While lb_stop_requested is set the parent starts no new worker and passes
  * SIGINT on to the running ones (only to the worker, not its children), which
  * stop at a safe point.
@@ -29,7 +34,13 @@ struct lb_worker_exit {
 	int signal;	/* killed by this signal (0 if exited) */
 	bool truncated; /* wrote more than LB_WORKER_MAX_OUTPUT: the rest was dropped */
 	bool started;	/* false: the job was never started (interrupted, or fork failed) */
+	bool sandboxed;	/* the worker ran under the seccomp filter (sandbox.h) */
+	bool sandbox_kill; /* killed by the sandbox: it made a forbidden system call */
+	int syscall_nr;	   /* that call's number, -1 if unknown */
 };
+
+/* Exit status of a worker whose sandbox could not be set up. */
+#define LB_WORKER_EXIT_SANDBOX 125
 
 /* In the child: do the job for @item, write the result to @fd. The return value is the exit status. */
 typedef int (*lb_worker_fn)(void *ctx, size_t item, int fd);

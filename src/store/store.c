@@ -4,10 +4,10 @@
  * every object name before a backend sees it.
  */
 #include "store/store_int.h"
+#include "store/fault.h"
 #include "base/cleanup.h"
 #include "base/err.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +61,11 @@ int lb_store_open(const char *url, unsigned flags, struct lb_store **out)
 		free(s);
 		return r;
 	}
+	r = lb_store_fault_wrap(&s); /* LIFEBOAT_STORE_FAULT, for tests (fault.h) */
+	if (r < 0) {
+		lb_store_close(s);
+		return r;
+	}
 	*out = s;
 	return 0;
 }
@@ -80,44 +85,13 @@ const char *lb_store_url(const struct lb_store *s)
 	return s->url;
 }
 
-/*
- * Fault injection for the kill tests: LIFEBOAT_STORE_FAULT="kill-at-commit=N"
- * kills the process (SIGKILL) when it is about to make its Nth object
- * visible; "kill-after-commit=N" right after the Nth became visible.
- */
-static void store_fault(bool after)
-{
-	static long count;
-	static long at = -1;
-	static bool at_after;
-	const char *spec;
-
-	if (at == -1) {
-		spec = getenv("LIFEBOAT_STORE_FAULT");
-		at = 0;
-		if (spec && sscanf(spec, "kill-at-commit=%ld", &at) == 1)
-			at_after = false;
-		else if (spec && sscanf(spec, "kill-after-commit=%ld", &at) == 1)
-			at_after = true;
-	}
-	if (at <= 0)
-		return;
-	if (!after)
-		count++;
-	if (count == at && after == at_after)
-		raise(SIGKILL);
-}
-
 int lb_store_put(struct lb_store *s, const char *name, const void *data, size_t len)
 {
 	int r = check_name(name);
 
 	if (r < 0)
 		return r;
-	store_fault(false);
-	r = s->ops->put(s, name, data, len);
-	store_fault(true);
-	return r;
+	return s->ops->put(s, name, data, len);
 }
 
 int lb_store_create(struct lb_store *s, const char *name, struct lb_store_writer **out)
@@ -134,12 +108,7 @@ int lb_store_write(struct lb_store_writer *w, const void *data, size_t len)
 
 int lb_store_commit(struct lb_store_writer *w)
 {
-	int r;
-
-	store_fault(false);
-	r = w->store->ops->commit(w);
-	store_fault(true);
-	return r;
+	return w->store->ops->commit(w);
 }
 
 void lb_store_abort(struct lb_store_writer *w)

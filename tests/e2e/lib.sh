@@ -101,6 +101,22 @@ expect_code() {
 	fi
 }
 
+# expect_code_in "CODES" CMD...: like expect_code, for any of the exit statuses
+# in the space-separated list CODES
+expect_code_in() {
+	want=$1
+	shift
+	set +e
+	"$@" >out 2>err
+	got=$?
+	set -e
+	case " $want " in *" $got "*) return 0 ;; esac
+	say "expected exit status in ($want), got $got from: $*"
+	say "--- stdout"; cat out
+	say "--- stderr"; cat err
+	return 1
+}
+
 # json_is FILE JQ-EXPR EXPECTED: jq -r EXPR must print EXPECTED exactly
 json_is() {
 	got=$(jq -r "$2" "$1") || { say "jq failed on $1 for $2"; return 1; }
