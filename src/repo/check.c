@@ -428,7 +428,7 @@ int lb_repo_check(struct lb_repo *r, const struct lb_check_opts *o, struct lb_ch
 		rc = lb_chunk_reader_new(r, &c.cr);
 	if (rc >= 0)
 		rc = lb_index_foreach_pack(r->index, pack_cb, &pw);
-	for (uint32_t i = 0; i < c.npacks; i++)
+	for (uint32_t i = 0; c.damaged && i < c.npacks; i++)
 		res->damaged_packs += c.damaged[i];
 	if (rc >= 0)
 		rc = lb_store_list(r->store, "snapshots/", snap_cb, &c);

@@ -59,6 +59,8 @@ int lb_cdc_init(struct lb_cdc *c, uint32_t min, uint32_t avg, uint32_t max)
 	if (min < WINDOW || min >= avg || avg >= max || max > (64u << 20) || (avg & (avg - 1)) != 0)
 		return -EINVAL;
 	bits = (unsigned)__builtin_ctz(avg); /* 7..25: min >= 64 and avg > min */
+	if (bits < 3 || bits > 60)
+		return -EINVAL; /* cannot happen with the checks above; says so to the analyser */
 	c->min = min;
 	c->avg = avg;
 	c->max = max;

@@ -565,6 +565,7 @@ static int body_encode(const struct lb_pack_info *packs, size_t n, uint8_t **out
 		int r = lb_pack_trailer_encode(&packs[i], &tr, &tlen);
 
 		if (r < 0)
+			/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 			return r;
 		memcpy(body + pos, packs[i].id, LB_ID_LEN);
 		memcpy(body + pos + 32, packs[i].salt, LB_SALT_LEN);
@@ -592,6 +593,7 @@ int lb_index_object_encode(const struct lb_keys *keys, const struct lb_pack_info
 		return r;
 	r = lb_random(salt, sizeof(salt));
 	if (r < 0)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return r;
 	r = lb_aead_derive(keys, "index", salt, sizeof(salt), &key);
 	if (r < 0)
@@ -702,6 +704,7 @@ int lb_index_object_decode(const struct lb_keys *keys, const uint8_t *buf, size_
 		return -ENOMEM;
 	r = lb_aead_derive(keys, "index", buf + 16, LB_SALT_LEN, &key);
 	if (r < 0)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return r;
 	r = lb_unseal(&key, aad, index_aad(aad, buf + 16), buf + INDEX_HEADER, len - INDEX_HEADER,
 		      pt);

@@ -36,8 +36,8 @@
 #define OWNER_CACHE 16
 
 struct owner_slot {
-	bool used, found;
 	uint32_t id;
+	bool used, found;
 	char name[LB_TREE_MAX_OWNER + 1];
 };
 
@@ -223,6 +223,10 @@ static ssize_t list_names(const char *path, const char *name, char **out)
 			return lb_err(-e, name, HINT_SKIP, "cannot list extended attributes: %s",
 				      strerror(e));
 		}
+		if (m == 0) { /* removed in between */
+			free(buf);
+			return 0;
+		}
 		buf[m] = '\0';
 		*out = buf;
 		return m;
@@ -274,7 +278,7 @@ static int read_xattrs(int dirfd, const char *name, struct lb_tree_entry *e)
 	if (r < 0)
 		return r;
 	n = list_names(path, name, &list);
-	if (n <= 0)
+	if (n <= 0 || !list)
 		return (int)n;
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(list + i) + 1)
 		count += list[i] != '\0';

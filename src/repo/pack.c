@@ -405,6 +405,7 @@ int lb_frame_decode(const struct lb_aead_key *pk, const uint8_t salt[LB_SALT_LEN
 	pt = malloc(len - LB_SEAL_OVERHEAD);
 	if (!pt)
 		return -ENOMEM;
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	return frame_open(pk, salt, frame_no, sealed, len, pt, raw, raw_len);
 }
 
@@ -745,6 +746,7 @@ int lb_pack_finish(struct lb_pack_writer *w, struct lb_pack_info *info)
 		goto fail;
 	sealed = malloc(len + LB_SEAL_OVERHEAD);
 	if (!sealed) {
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		r = -ENOMEM;
 		goto fail;
 	}

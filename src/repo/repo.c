@@ -656,6 +656,7 @@ int lb_repo_writer_add_blob(struct lb_repo_writer *w, enum lb_chunk_type type, c
 	rc = lb_idhash(w->h, list, list_len, id);
 	if (rc >= 0)
 		rc = lb_repo_writer_add(w, type, id, list, list_len);
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	return rc < 0 ? rc : (rc | any);
 }
 
@@ -865,6 +866,7 @@ int lb_chunk_read_alloc(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN],
 		return -ENOMEM;
 	rc = lb_chunk_read(cr, id, buf, loc.len, len);
 	if (rc < 0)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		return rc;
 	rc = lb_blob_parts_decode(buf, *len, &total, &nparts);
 	if (rc <= 0) {
@@ -883,6 +885,7 @@ int lb_chunk_read_alloc(struct lb_chunk_reader *cr, const uint8_t id[LB_ID_LEN],
 		rc = lb_chunk_read(cr, buf + LB_BLOB_PARTS_HEADER + (size_t)i * LB_ID_LEN,
 				   whole + off, want, &got);
 		if (rc < 0)
+			/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 			return rc;
 		if (got != want)
 			return lb_err(-EBADMSG, "blob", HINT_CHECK,
@@ -1010,6 +1013,7 @@ int lb_repo_find_snapshot(struct lb_repo *r, const char *ref, struct lb_snapshot
 		if (!strcmp(at + 1, "latest"))
 			latest = true;
 		else if (lb_parse_time(at + 1, &before) < 0)
+			/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 			return lb_err(-EINVAL, ref,
 				      "write NAME@latest or NAME@2024-07-19T04:09:00Z",
 				      "not a snapshot reference: %s", lb_err_last()->problem);

@@ -207,6 +207,7 @@ static int close_target(struct target *t, const char *target, bool ok)
 
 		if (slash)
 			*(slash == dir ? slash + 1 : slash) = '\0';
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 		dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {
 			fsync(dfd);
@@ -315,6 +316,7 @@ static void map_job_run(void *arg)
 		rc = put(j, buf, fill, start);
 		j->written += fill;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): a _cleanup_free_ variable */
 	lb_map_release(&m);
 	lb_chunk_reader_free(cr);
 	j->err = rc < 0 ? rc : 0;
