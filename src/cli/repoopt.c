@@ -185,19 +185,29 @@ static void free_snapshots(void)
  * reference, or an error (recorded). The last one found is remembered, so
  * that asking for a file system and then for a device resolves it once.
  */
+/* Could @path name a snapshot (and not a file)? Sets @ref to the reference part. */
+static bool is_snapshot_ref(const char *path, const char **ref)
+{
+	struct stat st;
+
+	*ref = path;
+	if (!strncmp(path, "snapshot:", 9)) {
+		*ref = path + 9;
+		return true;
+	}
+	return !(stat(path, &st) == 0 || !lb_cli_repo_url(&snap_args) ||
+		 (!strchr(path, '@') && strspn(path, "0123456789abcdefABCDEF") != strlen(path)) ||
+		 strlen(path) < 4 || strchr(path, '/'));
+}
+
 static int find_snapshot(const char *path, const struct lb_snapshot **out)
 {
 	static char *last_path;
 	const char *ref = path;
 	struct lb_snapshot *s;
-	struct stat st;
 	int r;
 
-	if (!strncmp(path, "snapshot:", 9))
-		ref = path + 9;
-	else if (stat(path, &st) == 0 || !lb_cli_repo_url(&snap_args) ||
-		 (!strchr(path, '@') && strspn(path, "0123456789abcdefABCDEF") != strlen(path)) ||
-		 strlen(path) < 4 || strchr(path, '/'))
+	if (!is_snapshot_ref(path, &ref))
 		return 0; /* a file, or nothing a snapshot could be */
 	if (nsnaps && last_path && !strcmp(last_path, path)) {
 		*out = snaps[nsnaps - 1];
@@ -233,14 +243,20 @@ static int resolve_snapshot(const char *path, bool read_only, struct lb_dev **ou
 			    size_t cap)
 {
 	const struct lb_snapshot *s;
-	int r = find_snapshot(path, &s);
+	const char *ref;
+	int r;
 
-	if (r <= 0)
-		return r;
-	/* repair and undo would write: say so before they plan anything */
-	if (!read_only || (lb_cli.cmd && (!strcmp(lb_cli.cmd, "repair") || !strcmp(lb_cli.cmd, "undo"))))
+	/*
+	 * repair and undo would write: say so before they plan anything, and
+	 * before the repository is opened (a repair worker may not use the network)
+	 */
+	if (is_snapshot_ref(path, &ref) &&
+	    (!read_only || (lb_cli.cmd && (!strcmp(lb_cli.cmd, "repair") || !strcmp(lb_cli.cmd, "undo")))))
 		return lb_err(-EROFS, path, "restore it first ('lifeboat restore'), then repair the copy",
 			      "a snapshot cannot be changed in place");
+	r = find_snapshot(path, &s);
+	if (r <= 0)
+		return r;
 	if (s->kind == LB_SNAP_FILES)
 		return lb_err(-EMEDIUMTYPE, path,
 			      "list it with 'lifeboat ls', or restore it with 'lifeboat restore'",
