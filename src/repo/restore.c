@@ -80,7 +80,7 @@ struct target {
 
 /*
  * A new file next to @target (same folder, so that rename(2) is atomic):
- * ".NAME.lifeboat-XXXXXX". Returns a malloc'ed path or NULL.
+ * ".NAME.lifeboat-XXXXXXXX" (8 hex digits). Returns a malloc'ed path or NULL.
  */
 static char *temp_name(const char *target)
 {
