@@ -2,7 +2,9 @@
 #include "harness.h"
 
 #include <dlfcn.h>
+#include <ftw.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int lb_test_failed_checks;
@@ -123,4 +125,41 @@ int lb_test_main(int argc, char **argv, const struct lb_test *tests, size_t n)
 	}
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+/* ---- scratch folders -------------------------------------------------------------- */
+
+void lb_test_scratch_new(const char *tag, char *dir, size_t cap)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(dir, cap, "%s/lb-%s-XXXXXX", t && *t ? t : "/tmp", tag);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		exit(2);
+	}
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+void lb_test_scratch_done(const char *dir)
+{
+	if (!getenv("LB_TEST_KEEP"))
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *lb_test_path(const char *dir, const char *name)
+{
+	static char buf[4][1024];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
 }

@@ -38,6 +38,16 @@ int lb_test_main(int argc, char **argv, const struct lb_test *tests, size_t n);
 
 /* Directory holding the source tree's tests/ (from $LB_SRCDIR, else "."). */
 const char *lb_test_srcdir(void);
+
+/*
+ * A scratch folder for one test program: "$TMPDIR/lb-TAG-XXXXXX" made in
+ * @dir (exits 2 if it cannot be made); removed with everything in it by
+ * lb_test_scratch_done() unless LB_TEST_KEEP is set. lb_test_path() joins a
+ * name to a folder in one of four rotating static buffers.
+ */
+void lb_test_scratch_new(const char *tag, char *dir, size_t cap);
+void lb_test_scratch_done(const char *dir);
+char *lb_test_path(const char *dir, const char *name);
 /* Read a whole file (test data) into a malloc'ed buffer; NULL on error. */
 uint8_t *lb_test_read_file(const char *path, size_t *len);
 

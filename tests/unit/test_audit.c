@@ -24,37 +24,17 @@ static char scratch[256];
 
 static void scratch_new(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(scratch, sizeof(scratch), "%s/lb-audit-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(scratch)) {
-		perror("mkdtemp");
-		exit(2);
-	}
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
+	lb_test_scratch_new("audit", scratch, sizeof(scratch));
 }
 
 static void scratch_done(void)
 {
-	if (!getenv("LB_TEST_KEEP"))
-		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	lb_test_scratch_done(scratch);
 }
 
 static char *spath(const char *name)
 {
-	static char buf[4][512];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", scratch, name);
-	return buf[k];
+	return lb_test_path(scratch, name);
 }
 
 static char *J(void)

@@ -143,38 +143,18 @@ static char scratch[256], qdir[300];
 
 static void scratch_new(void)
 {
-	const char *t = getenv("TMPDIR");
-
-	snprintf(scratch, sizeof(scratch), "%s/lb-quar-XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(scratch)) {
-		perror("mkdtemp");
-		exit(2);
-	}
+	lb_test_scratch_new("quar", scratch, sizeof(scratch));
 	snprintf(qdir, sizeof(qdir), "%s/run/quarantine", scratch);
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
 }
 
 static void scratch_done(void)
 {
-	if (!getenv("LB_TEST_KEEP"))
-		nftw(scratch, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	lb_test_scratch_done(scratch);
 }
 
 static char *qpath(const char *rel)
 {
-	static char buf[4][1024];
-	static int k;
-
-	k = (k + 1) % 4;
-	snprintf(buf[k], sizeof(buf[k]), "%s/%s", qdir, rel);
-	return buf[k];
+	return lb_test_path(qdir, rel);
 }
 
 static int save(const char *path, unsigned part, uint64_t max, uint8_t *sha, char *where,
